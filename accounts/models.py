@@ -1,0 +1,123 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import ROLE_PRIORITY, Role
+from accounts.validators import validate_credit_code
+
+phone_validator = RegexValidator(
+    r"^[0-9+\-() ]{7,20}$", _("请输入有效的电话号码（数字，可含区号和分机号）。"), code="phone"
+)
+
+
+class District(models.Model):
+    """A district or county of Chongqing, or one of the functional zones treated like one."""
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("区")
+        COUNTY = "county", _("县")
+        AUTONOMOUS_COUNTY = "autonomous_county", _("自治县")
+        ZONE = "zone", _("功能区")
+
+    code = models.CharField(_("代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("区县")
+        verbose_name_plural = _("区县")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organisation(models.Model):
+    """A legal person: a lead unit, a member unit, an expert's employer."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("企业")
+        RESEARCH_INSTITUTE = "research_institute", _("科研院所")
+        UNIVERSITY = "university", _("高等院校")
+        OTHER = "other", _("其他")
+
+    name = models.CharField(_("单位名称"), max_length=200)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    kind = models.CharField(_("单位类型"), max_length=30, choices=Kind.choices, default=Kind.ENTERPRISE)
+    district = models.ForeignKey(
+        District, verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="organisations"
+    )
+    address = models.CharField(_("地址"), max_length=300)
+    legal_representative = models.CharField(_("法定代表人"), max_length=60)
+    contact_name = models.CharField(_("联系人"), max_length=60)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, validators=[phone_validator])
+    contact_email = models.EmailField(_("联系邮箱"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A person with an account. Roles are groups (see ``accounts.roles``)."""
+
+    full_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    phone = models.CharField(_("手机号码"), max_length=20, blank=True, validators=[phone_validator])
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("牵头单位用户必填：该账号代表的单位。"),
+    )
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("所属区县"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        help_text=_("区县经信委工作人员必填：其负责的区县。"),
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def get_full_name(self):
+        return self.full_name or super().get_full_name() or self.username
+
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        """The role codes this account holds (one query, then cached for the request)."""
+        if not self.is_authenticated or not self.pk:
+            return frozenset()
+        return frozenset(self.groups.filter(name__in=Role.values).values_list("name", flat=True))
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_codes
+
+    @property
+    def primary_role(self) -> Role | None:
+        for role in ROLE_PRIORITY:
+            if role in self.role_codes:
+                return Role(role)
+        return None

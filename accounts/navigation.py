@@ -1,0 +1,26 @@
+"""The header navigation for each role: (label, URL name) pairs, shown in this order."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+NAVIGATION = {
+    Role.LEAD_UNIT: [(_("我的申报"), "applications:lead_home")],
+    Role.DISTRICT_STAFF: [(_("本区县申报"), "applications:district_home")],
+    Role.COMMISSION_STAFF: [(_("评审工作台"), "evaluation:staff_home")],
+    Role.EXPERT: [(_("我的评审任务"), "evaluation:expert_home")],
+    Role.SYSTEM_ADMIN: [(_("系统管理"), "accounts:system_admin_home")],
+    Role.SECURITY_ADMIN: [(_("安全管理"), "accounts:security_admin_home")],
+    Role.AUDIT_ADMIN: [(_("审计管理"), "accounts:audit_admin_home")],
+}
+
+PUBLIC_NAVIGATION = [(_("首页"), "home")]
+
+
+def navigation_for(user) -> list[tuple[str, str]]:
+    items = list(PUBLIC_NAVIGATION)
+    if user.is_authenticated:
+        for role, entries in NAVIGATION.items():
+            if user.has_role(role):
+                items.extend(entries)
+    return items

@@ -1,0 +1,41 @@
+"""Role predicates. Other apps compose these into their own permissions; views only name permissions."""
+
+import rules
+
+from accounts.roles import Role
+
+
+def _role_predicate(role: Role, name: str):
+    @rules.predicate(name=name)
+    def has_role(user):
+        return bool(user and user.is_authenticated and user.is_active and user.has_role(role))
+
+    return has_role
+
+
+is_district_staff_role = _role_predicate(Role.DISTRICT_STAFF, "is_district_staff_role")
+is_lead_unit_role = _role_predicate(Role.LEAD_UNIT, "is_lead_unit_role")
+is_commission_staff = _role_predicate(Role.COMMISSION_STAFF, "is_commission_staff")
+is_expert = _role_predicate(Role.EXPERT, "is_expert")
+is_system_admin = _role_predicate(Role.SYSTEM_ADMIN, "is_system_admin")
+is_security_admin = _role_predicate(Role.SECURITY_ADMIN, "is_security_admin")
+is_audit_admin = _role_predicate(Role.AUDIT_ADMIN, "is_audit_admin")
+
+
+@rules.predicate
+def has_organisation(user):
+    return bool(getattr(user, "organisation_id", None))
+
+
+@rules.predicate
+def has_district(user):
+    return bool(getattr(user, "district_id", None))
+
+
+# A lead unit user acts for exactly one organisation, a district user for exactly one district.
+is_lead_unit = is_lead_unit_role & has_organisation
+is_district_staff = is_district_staff_role & has_district
+
+rules.add_perm("accounts.system_admin_home", is_system_admin)
+rules.add_perm("accounts.security_admin_home", is_security_admin)
+rules.add_perm("accounts.audit_admin_home", is_audit_admin)

@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo data: one sign-in per role (idempotent)."
+
+    def handle(self, *args, **options):
+        users = accounts_demo.seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready. Password for every demo account: {accounts_demo.DEMO_PASSWORD}"
+            )
+        )
+        for role, user in users.items():
+            self.stdout.write(f"  {role.label:<16} {user.username}")

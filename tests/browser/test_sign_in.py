@@ -1,0 +1,41 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from tests.factories import TEST_PASSWORD, user_with_role
+
+pytestmark = pytest.mark.browser
+
+
+def test_lead_unit_signs_in_through_the_real_page(page, portal):
+    user = user_with_role(Role.LEAD_UNIT, full_name="李明")
+    page.goto(portal + "/")
+    page.get_by_role("link", name="登录", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("请输入一个正确的")
+    expect(page.get_by_label("用户名")).to_have_value(user.username)
+
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/applications/lead/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的申报")
+    expect(page.locator("main")).to_contain_text(user.organisation.name)
+
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("link", name="登录", exact=True).first).to_be_visible()
+
+
+def test_the_language_switch_turns_the_page_english_and_back(page, portal):
+    page.goto(portal + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("link", name="Sign in", exact=True).first).to_be_visible()
+    page.get_by_role("button", name="简体中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")

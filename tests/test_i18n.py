@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import polib
+import pytest
+from django.urls import reverse
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+
+
+def test_english_catalogue_is_complete_and_compiled():
+    po = polib.pofile(str(CATALOGUE))
+    assert po.untranslated_entries() == []
+    assert po.fuzzy_entries() == []
+    compiled = polib.mofile(str(CATALOGUE.with_suffix(".mo")))
+    assert {e.msgid: e.msgstr for e in compiled} == {e.msgid: e.msgstr for e in po.translated_entries()}
+
+
+@pytest.mark.django_db
+def test_chinese_by_default_even_for_an_english_browser(client):
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    body = response.content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert "认定程序" in body
+    assert response["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.django_db
+def test_switching_to_english_and_back(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")}, follow=True)
+    body = response.content.decode()
+    assert '<html lang="en">' in body
+    assert "认定程序" not in body
+    assert "Sign in" in body
+    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("home")}, follow=True)
+    assert "认定程序" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unknown_language_cookie_falls_back_to_chinese(client):
+    client.cookies["portal_language"] = "fr"
+    assert '<html lang="zh-hans">' in client.get(reverse("home")).content.decode()
