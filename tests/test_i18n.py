@@ -31,7 +31,9 @@ def test_switching_to_english_and_back(client):
     assert '<html lang="en">' in body
     assert "认定程序" not in body
     assert "Sign in" in body
-    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("home")}, follow=True)
+    response = client.post(
+        reverse("set_language"), {"language": "zh-hans", "next": reverse("home")}, follow=True
+    )
     assert "认定程序" in response.content.decode()
 
 
