@@ -36,7 +36,8 @@ def check_postgres(url: str) -> bool:
     try:
         conn = psycopg2.connect(dbname="postgres", **params)
     except psycopg2.OperationalError as exc:
-        say(f"WARNING: PostgreSQL at {params['host']}:{params['port']} is not reachable ({exc}).".strip())
+        reason = str(exc).strip().splitlines()[0]
+        say(f"WARNING: PostgreSQL at {params['host']}:{params['port']} is not reachable ({reason}).")
         return False
     conn.autocommit = True
     with conn.cursor() as cur:
