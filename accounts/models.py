@@ -121,3 +121,36 @@ class User(AbstractUser):
             if role in self.role_codes:
                 return Role(role)
         return None
+
+
+class Notification(models.Model):
+    """A message to one person: shown in the portal and e-mailed.
+
+    Written in the same transaction as the step it reports (the outbox); ``accounts.tasks`` e-mails it after
+    commit, and a beat task retries what is still unsent, so an outage of Redis or the mail server delays
+    a message but never loses it, and a rolled-back step sends nothing.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            models.Index(
+                fields=["emailed_at"], condition=models.Q(emailed_at__isnull=True), name="notification_unsent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject

@@ -18,6 +18,8 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-local-only-key-change-me-in-eve
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies (load balancers) stand in front of gunicorn and append to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -125,7 +127,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 # Beat keeps its schedule in the database (django-celery-beat): it survives restarts and is the same
 # whichever machine runs the single beat process. Periodic tasks are declared here by later issues.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "retry-unsent-notifications": {"task": "accounts.tasks.retry_unsent_notifications", "schedule": 120.0},
+}
 
 # --- Passwords, sessions --------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,45 @@
+"""Writing notifications: the outbox row in the caller's transaction, the e-mail after it commits."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from accounts.models import Notification, User
+
+
+def notify(recipients, template: str, context: dict, link: str = "") -> list[Notification]:
+    """Tell each recipient about something, in the portal and by e-mail.
+
+    ``template`` names a pair ``notifications/<template>_subject.txt`` and ``notifications/<template>.txt``,
+    rendered in Chinese (the portal's language). Must be called inside the transaction of the step it
+    reports; the e-mails are queued only if that transaction commits.
+    """
+    from accounts.tasks import send_notification
+
+    created = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
+            ctx = {**context, "recipient": user, "link": link, "base_url": settings.PORTAL_BASE_URL}
+            subject = " ".join(render_to_string(f"notifications/{template}_subject.txt", ctx).split())
+            body = render_to_string(f"notifications/{template}.txt", ctx)
+            created.append(Notification.objects.create(recipient=user, subject=subject, body=body, link=link))
+    for note in created:
+        transaction.on_commit(lambda pk=note.pk: _queue(send_notification, pk))
+    return created
+
+
+def _queue(task, pk):
+    """Queue the e-mail; if the broker is down, the beat retry picks the row up later."""
+    try:
+        task.delay(pk)
+    except Exception:  # the outbox row is the source of truth; the retry sweep will send it
+        logging.getLogger(__name__).warning(
+            "could not queue notification %s; the retry sweep will send it", pk
+        )
+
+
+def users_with_role(role: str):
+    return User.objects.filter(groups__name=role, is_active=True)

@@ -1,0 +1,578 @@
+"""Construction plans (建设方案) and what they are judged against: fields, the versioned policy.
+
+Models hold fields, constraints and querysets only. The procedures that change an application live in
+``applications.services`` (the lead unit's steps) and ``evaluation.workflow`` (the review); the status
+field is protected, so nothing can set it except a transition below.
+"""
+
+import uuid
+from decimal import Decimal
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.models import District, Organisation
+from accounts.validators import validate_credit_code
+
+WAN = _("万元")
+
+
+class Policy(models.Model):
+    """The thresholds and periods of the programme. Rows are never edited: a change is a new version."""
+
+    class Aggregate(models.TextChoices):
+        MEAN = "mean", _("算术平均")
+        TRIMMED_MEAN = "trimmed_mean", _("去掉一个最高分和一个最低分后平均")
+
+    version = models.PositiveIntegerField(_("版本"), unique=True, editable=False)
+    effective_from = models.DateTimeField(_("生效时间"), default=timezone.now)
+    note = models.CharField(_("修订说明"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修订人"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    min_total_investment = models.DecimalField(
+        _("实际投资总额下限（万元）"), max_digits=12, decimal_places=2, default=Decimal("1000.00")
+    )
+    min_rd_staff_ratio = models.DecimalField(
+        _("研发人员占比下限（%）"), max_digits=5, decimal_places=2, default=Decimal("30.00")
+    )
+    min_rd_expense_ratio = models.DecimalField(
+        _("研发经费占总成本支出比例下限（%）"), max_digits=5, decimal_places=2, default=Decimal("30.00")
+    )
+    min_panel_size = models.PositiveSmallIntegerField(_("专家组最少人数（奇数）"), default=5)
+    score_aggregate = models.CharField(
+        _("专家评分汇总方式"), max_length=20, choices=Aggregate.choices, default=Aggregate.MEAN
+    )
+    band_recognise_min = models.DecimalField(_("拟认定分数线"), max_digits=5, decimal_places=2, default=80)
+    band_pilot_min = models.DecimalField(_("培育试点分数线"), max_digits=5, decimal_places=2, default=70)
+    publicity_working_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=5)
+    grade_excellent_min = models.DecimalField(
+        _("考核“优秀”分数线"), max_digits=5, decimal_places=2, default=90
+    )
+    grade_good_min = models.DecimalField(_("考核“良好”分数线"), max_digits=5, decimal_places=2, default=80)
+    grade_pass_min = models.DecimalField(_("考核“合格”分数线"), max_digits=5, decimal_places=2, default=60)
+    support_years = models.PositiveSmallIntegerField(_("连续支持年数"), default=3)
+    assessment_interval_years = models.PositiveSmallIntegerField(_("考核评估周期（年）"), default=3)
+    exclusion_years = models.PositiveSmallIntegerField(_("考核不合格后不予支持年数"), default=3)
+    summary_due_month = models.PositiveSmallIntegerField(
+        _("年度总结截止月"), default=3, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    summary_due_day = models.PositiveSmallIntegerField(
+        _("年度总结截止日"), default=31, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    attachment_max_mb = models.PositiveSmallIntegerField(_("单个附件大小上限（MB）"), default=20)
+
+    class Meta:
+        verbose_name = _("政策参数")
+        verbose_name_plural = _("政策参数")
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_panel_size__gte=3) & models.Q(Exact(Mod("min_panel_size", 2), 1)),
+                name="policy_panel_size_odd_at_least_3",
+                violation_error_message=_("专家组最少人数应为不小于3的奇数。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(band_recognise_min__gt=models.F("band_pilot_min")),
+                name="policy_bands_ordered",
+                violation_error_message=_("拟认定分数线应高于培育试点分数线。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grade_excellent_min__gt=models.F("grade_good_min"))
+                & models.Q(grade_good_min__gt=models.F("grade_pass_min")),
+                name="policy_grades_ordered",
+                violation_error_message=_("考核分数线应按优秀、良好、合格从高到低排列。"),
+            ),
+        ]
+
+    def __str__(self):
+        return _("第%(version)d版（%(date)s起）") % {
+            "version": self.version,
+            "date": timezone.localtime(self.effective_from).date().isoformat(),
+        }
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("政策参数的历史版本不能修改，请新建一个版本。"))
+        if self.version is None:
+            last = Policy.objects.order_by("-version").values_list("version", flat=True).first()
+            self.version = (last or 0) + 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> "Policy":
+        """The version in force now: the newest whose start has passed."""
+        return (
+            cls.objects.filter(effective_from__lte=timezone.now())
+            .order_by("-effective_from", "-version")
+            .first()
+        )
+
+
+class Field(models.Model):
+    """A key field (重点布局领域). One recognised centre per field."""
+
+    name = models.CharField(_("领域名称"), max_length=80, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    is_active = models.BooleanField(_("接受申报"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("重点布局领域")
+        verbose_name_plural = _("重点布局领域")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    PRELIMINARY = "preliminary", _("材料初审")
+    EXPERT_REVIEW = "expert_review", _("专家论证")
+    SITE_INSPECTION = "site_inspection", _("现场考核")
+    COMPREHENSIVE = "comprehensive", _("综合评估")
+    LEADERSHIP = "leadership", _("委主任办公会审定")
+    PUBLICITY = "publicity", _("公示")
+    APPROVED = "approved", _("批复")
+    AWARDED = "awarded", _("授牌")
+    RETURNED = "returned", _("退回修改")
+    REJECTED = "rejected", _("不予认定")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+EDITABLE_STATES = (Status.DRAFT, Status.RETURNED)
+WITHDRAWABLE_STATES = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
+REVIEW_STATES = (
+    Status.PRELIMINARY,
+    Status.EXPERT_REVIEW,
+    Status.SITE_INSPECTION,
+    Status.COMPREHENSIVE,
+    Status.LEADERSHIP,
+    Status.PUBLICITY,
+)
+CLOSED_STATES = (Status.REJECTED, Status.WITHDRAWN, Status.AWARDED)
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def of_organisation(self, organisation_id):
+        return self.filter(lead_unit_id=organisation_id)
+
+    def in_district(self, district_id):
+        """What district staff see: their district's applications once submitted (never drafts)."""
+        return self.filter(district_id=district_id).exclude(status=Status.DRAFT)
+
+    def for_list(self):
+        return self.select_related("field", "lead_unit", "district")
+
+
+class Application(ConcurrentTransitionMixin, models.Model):
+    """A construction plan (建设方案) for one centre, written by its lead unit."""
+
+    number = models.CharField(
+        _("申报编号"), max_length=30, unique=True, null=True, blank=True, editable=False
+    )
+    status = FSMField(_("状态"), default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
+    lead_unit = models.ForeignKey(
+        Organisation, verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="applications"
+    )
+    district = models.ForeignKey(
+        District, verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="applications"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("最后保存"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
+    year = models.PositiveSmallIntegerField(
+        _("申报年度"), null=True, blank=True, editable=False, db_index=True
+    )
+    revision = models.PositiveSmallIntegerField(_("提交次数"), default=0, editable=False)
+    policy = models.ForeignKey(
+        Policy,
+        verbose_name=_("适用政策版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    eligibility = models.JSONField(_("基本条件核验结果"), null=True, blank=True, editable=False)
+
+    # 基本信息
+    centre_name = models.CharField(_("创新中心名称"), max_length=200, blank=True)
+    field = models.ForeignKey(
+        Field,
+        verbose_name=_("重点布局领域"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    host_name = models.CharField(_("依托公司名称"), max_length=200, blank=True)
+    host_credit_code = models.CharField(
+        _("依托公司统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    host_registered_capital = models.DecimalField(
+        _("依托公司注册资本（万元）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    host_founded_on = models.DateField(_("依托公司成立日期"), null=True, blank=True)
+    host_board = models.TextField(_("董事会组成"), blank=True)
+    host_management = models.TextField(_("管理团队"), blank=True)
+
+    # 建设方案正文
+    basis = models.TextField(_("建设基础条件"), blank=True)
+    construction_plan = models.TextField(_("建设规划"), blank=True)
+    tech_direction = models.TextField(_("技术发展方向和目标"), blank=True)
+    operating_model = models.TextField(_("运营模式"), blank=True)
+    expected_results = models.TextField(_("预期成果"), blank=True)
+    benefits = models.TextField(_("经济社会效益"), blank=True)
+    roadmap = models.TextField(_("技术路线图"), blank=True)
+
+    # 投入与人员
+    investment_capital = models.DecimalField(
+        _("资本投入（万元）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    investment_ip = models.DecimalField(
+        _("知识产权投入（万元）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    employees = models.PositiveIntegerField(_("职工总数"), null=True, blank=True)
+    rd_staff = models.PositiveIntegerField(_("研发及相关人员数"), null=True, blank=True)
+    total_cost = models.DecimalField(
+        _("年度总成本支出（万元）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    rd_expense = models.DecimalField(
+        _("年度研发经费支出（万元）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+
+    # 基本条件声明（第1-3、7-8项，须附证明材料）
+    declares_enterprise_legal_person = models.BooleanField(
+        _("创新中心为企业法人，采取“公司+联盟”模式"), default=False
+    )
+    declares_capital_links = models.BooleanField(
+        _("依托公司为独立法人，由骨干企业及上下游单位以资本为纽带组建，股东包括多家优势创新企业"),
+        default=False,
+    )
+    declares_alliance = models.BooleanField(
+        _("联盟汇聚企业（含用户单位）、科研院所和高校，涵盖若干市级及以上创新平台"), default=False
+    )
+    declares_expert_committee = models.BooleanField(
+        _("设有由领域领军专家担任主任的专家委员会"), default=False
+    )
+    declares_governance = models.BooleanField(
+        _("设有董事会和管理团队，制定了技术路线图、知识产权管理和成果转化制度"), default=False
+    )
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("建设方案")
+        verbose_name_plural = _("建设方案")
+        ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["lead_unit", "-updated_at"]),
+            models.Index(fields=["district", "status"]),
+            models.Index(fields=["field", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rd_staff__isnull=True)
+                | models.Q(employees__isnull=True)
+                | models.Q(rd_staff__lte=models.F("employees")),
+                name="application_rd_staff_within_employees",
+                violation_error_message=_("研发及相关人员数不能超过职工总数。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rd_expense__isnull=True)
+                | models.Q(total_cost__isnull=True)
+                | models.Q(rd_expense__lte=models.F("total_cost")),
+                name="application_rd_expense_within_total_cost",
+                violation_error_message=_("研发经费支出不能超过总成本支出。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.centre_name or _("（未命名的建设方案）")
+
+    @property
+    def total_investment(self) -> Decimal | None:
+        if self.investment_capital is None and self.investment_ip is None:
+            return None
+        return (self.investment_capital or Decimal(0)) + (self.investment_ip or Decimal(0))
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATES
+
+    # --- transitions: declarations only; applications.services / evaluation.workflow run them ----------
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=Status.SUBMITTED,
+        permission="applications.submit",
+        custom={"label": _("提交")},
+    )
+    def submit(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.RETURNED,
+        target=Status.SUBMITTED,
+        permission="applications.submit",
+        custom={"label": _("重新提交")},
+    )
+    def resubmit(self):
+        pass
+
+    @transition(
+        field=status,
+        source=list(WITHDRAWABLE_STATES),
+        target=Status.WITHDRAWN,
+        permission="applications.withdraw",
+        custom={"label": _("撤回")},
+    )
+    def withdraw(self):
+        pass
+
+
+class ExpectedOutcome(models.Model):
+    """预期成果, quantified: one indicator with its target and the year it is to be reached."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="outcomes")
+    indicator = models.CharField(_("指标"), max_length=200)
+    target = models.CharField(_("目标值"), max_length=100)
+    year = models.PositiveSmallIntegerField(
+        _("完成年度"), validators=[MinValueValidator(2017), MaxValueValidator(2100)]
+    )
+
+    class Meta:
+        verbose_name = _("预期成果指标")
+        verbose_name_plural = _("预期成果指标")
+        ordering = ["year", "pk"]
+
+    def __str__(self):
+        return f"{self.indicator}: {self.target} ({self.year})"
+
+
+class CommitteeMember(models.Model):
+    """A member of the centre's expert committee (专家委员会)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="committee")
+    name = models.CharField(_("姓名"), max_length=60)
+    title = models.CharField(_("职称/职务"), max_length=100)
+    employer = models.CharField(_("工作单位"), max_length=200)
+    is_chair = models.BooleanField(_("主任委员"), default=False)
+
+    class Meta:
+        verbose_name = _("专家委员会成员")
+        verbose_name_plural = _("专家委员会成员")
+        ordering = ["-is_chair", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberUnit(models.Model):
+    """A co-building member unit (共建单位)."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("企业")
+        USER_ENTERPRISE = "user_enterprise", _("用户企业")
+        RESEARCH_INSTITUTE = "research_institute", _("科研院所")
+        UNIVERSITY = "university", _("高等院校")
+        PLATFORM = "platform", _("创新平台")
+        OTHER = "other", _("其他")
+
+    class Relation(models.TextChoices):
+        SHAREHOLDER = "shareholder", _("股东单位")
+        ALLIANCE = "alliance", _("联盟成员")
+        BOTH = "both", _("股东单位兼联盟成员")
+
+    class Contribution(models.TextChoices):
+        MONEY = "money", _("资金")
+        IP = "ip", _("知识产权")
+        EQUIPMENT = "equipment", _("设备")
+        NONE = "none", _("无")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("单位名称"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, validators=[validate_credit_code])
+    kind = models.CharField(_("单位类型"), max_length=30, choices=Kind.choices)
+    relation = models.CharField(_("成员关系"), max_length=20, choices=Relation.choices)
+    contribution = models.CharField(_("出资方式"), max_length=20, choices=Contribution.choices)
+    amount = models.DecimalField(
+        _("出资额（万元）"), max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    platforms = models.CharField(_("拥有的创新平台"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("共建单位")
+        verbose_name_plural = _("共建单位")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "credit_code"],
+                name="member_unit_once_per_application",
+                violation_error_message=_("同一共建单位不能重复填写。"),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+def attachment_path(instance, filename):
+    # Never trust the uploaded name for the path: a random name, keeping only a known extension.
+    suffix = PurePath(filename).suffix.lower()
+    suffix = suffix if suffix in {".pdf", ".jpg", ".jpeg", ".png"} else ""
+    return f"applications/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("建设方案（PDF）")
+        AGREEMENT = "agreement", _("共建协议")
+        LICENCE = "licence", _("营业执照")
+        AUDIT = "audit", _("审计报告")
+        OTHER = "other", _("其他证明材料")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("材料类型"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to=attachment_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["kind", "uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ApplicationVersion(models.Model):
+    """What was submitted each time: a frozen snapshot, so staff can see what changed in a resubmission."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="versions")
+    revision = models.PositiveSmallIntegerField(_("版本"))
+    submitted_at = models.DateTimeField(_("提交时间"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    content = models.JSONField(_("内容"))
+
+    class Meta:
+        verbose_name = _("提交版本")
+        verbose_name_plural = _("提交版本")
+        ordering = ["application", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "revision"], name="one_snapshot_per_revision")
+        ]
+
+    def __str__(self):
+        return f"{self.application} v{self.revision}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("历史记录只能追加，不能修改。"))
+
+    def delete(self):
+        raise ValidationError(_("历史记录只能追加，不能删除。"))
+
+
+class ApplicationEvent(models.Model):
+    """One step in an application's history: who moved it, when, from where to where, and why.
+
+    Append-only: saving an existing row, deleting, and queryset update/delete all raise.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("操作"), max_length=40)
+    from_status = models.CharField(_("原状态"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, choices=Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    comment = models.TextField(_("意见"), blank=True)
+    section_comments = models.JSONField(_("分项意见"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["application", "created_at"])]
+
+    def __str__(self):
+        return f"{self.application_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("历史记录只能追加，不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("历史记录只能追加，不能删除。"))
+
+
+class SubmissionCounter(models.Model):
+    """The last number handed out per year (CQ-ZZCX-2026-0007); rows are locked while numbering."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("申报编号计数")
+        verbose_name_plural = _("申报编号计数")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"

@@ -1,0 +1,217 @@
+"""The lead unit's steps on an application, and the machinery every step uses.
+
+Each step: checks the permission and the preconditions, performs the django-fsm transition and its
+side effects in one transaction, appends a history record, and writes notifications (e-mailed after
+commit). Views, admin actions, commands and Celery tasks call these functions; none sets a status.
+"""
+
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+
+from accounts.models import User
+from accounts.notifications import notify, users_with_role
+from accounts.roles import Role
+from applications.eligibility import as_json, evaluate, missing_for_submission
+from applications.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationVersion,
+    Policy,
+    Status,
+    SubmissionCounter,
+)
+from applications.snapshots import snapshot
+
+
+class ActionRefused(Exception):
+    """A step that may not happen now, with the reason a person can act on (and optional details)."""
+
+    def __init__(self, message: str, details: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+def transition_label(application: Application, name: str) -> str:
+    for t in application.get_all_status_transitions():
+        if t.name == name:
+            return str(t.custom.get("label", name))
+    return name
+
+
+def check_allowed(application: Application, name: str, user) -> None:
+    """Raise ActionRefused unless ``user`` may make the move ``name`` now, saying which rule stops it."""
+    method = getattr(application, name)
+    label = transition_label(application, name)
+    if not can_proceed(method):
+        raise ActionRefused(
+            _("该申报当前处于“%(status)s”阶段，不能%(action)s。")
+            % {"status": application.get_status_display(), "action": label}
+        )
+    if not has_transition_perm(method, user):
+        raise ActionRefused(_("您没有权限对该申报执行“%(action)s”。") % {"action": label})
+
+
+def _already_moved(application: Application) -> str:
+    latest = (
+        ApplicationEvent.objects.filter(application_id=application.pk)
+        .select_related("actor")
+        .order_by("-pk")
+        .first()
+    )
+    current = Application.objects.filter(pk=application.pk).values_list("status", flat=True).first()
+    if latest is None or current is None:
+        return _("该申报已被他人处理，请刷新页面。")
+    return _("该申报已由%(actor)s于%(time)s办理，当前状态为“%(status)s”。请刷新页面后再操作。") % {
+        "actor": latest.actor or _("系统"),
+        "time": timezone.localtime(latest.created_at).strftime("%Y-%m-%d %H:%M"),
+        "status": Status(current).label,
+    }
+
+
+@contextmanager
+def step(application: Application):
+    """One atomic step; a concurrent move of the same application turns into a clear refusal."""
+    try:
+        with transaction.atomic():
+            yield
+    except ConcurrentTransition:
+        raise ActionRefused(_already_moved(application)) from None
+
+
+def move(
+    application: Application,
+    name: str,
+    user,
+    *,
+    comment: str = "",
+    ip: str | None = None,
+    section_comments: dict | None = None,
+) -> ApplicationEvent:
+    """Perform transition ``name`` and record it. Call inside ``step()``, after ``check_allowed``."""
+    from_status = application.status
+    getattr(application, name)()
+    application.save()
+    return ApplicationEvent.objects.create(
+        application=application,
+        action=name,
+        from_status=from_status,
+        to_status=application.status,
+        actor=user,
+        comment=comment,
+        section_comments=section_comments or {},
+        ip_address=ip,
+    )
+
+
+def record(application: Application, action: str, user, *, comment: str = "", ip: str | None = None):
+    """A history entry for something that does not change the status (creation, an opinion, ...)."""
+    return ApplicationEvent.objects.create(
+        application=application,
+        action=action,
+        from_status=application.status,
+        to_status=application.status,
+        actor=user,
+        comment=comment,
+        ip_address=ip,
+    )
+
+
+def lead_unit_users(application: Application):
+    return User.objects.filter(
+        organisation_id=application.lead_unit_id, groups__name=Role.LEAD_UNIT, is_active=True
+    )
+
+
+def application_link(application: Application) -> str:
+    return reverse("applications:detail", args=[application.pk])
+
+
+def with_contents(queryset=None):
+    """Applications with everything the eligibility and completeness checks read, in four queries."""
+    from applications.models import Attachment, CommitteeMember, ExpectedOutcome, MemberUnit
+
+    queryset = queryset if queryset is not None else Application.objects.all()
+    return queryset.select_related("field", "lead_unit", "district").prefetch_related(
+        Prefetch("members", queryset=MemberUnit.objects.order_by("pk")),
+        Prefetch("committee", queryset=CommitteeMember.objects.order_by("-is_chair", "pk")),
+        Prefetch("outcomes", queryset=ExpectedOutcome.objects.order_by("year", "pk")),
+        Prefetch("attachments", queryset=Attachment.objects.order_by("kind", "uploaded_at")),
+    )
+
+
+# --- the lead unit's steps ---------------------------------------------------------------------------
+
+
+def create_draft(user, ip: str | None = None) -> Application:
+    if not user.has_perm("applications.create"):
+        raise ActionRefused(_("只有牵头单位用户可以新建建设方案。"))
+    with transaction.atomic():
+        application = Application.objects.create(
+            lead_unit=user.organisation, district_id=user.organisation.district_id, created_by=user
+        )
+        record(application, "create", user, ip=ip)
+    return application
+
+
+def next_number(year: int) -> str:
+    """CQ-ZZCX-<year>-<sequence>; the counter row stays locked until the caller's transaction ends."""
+    SubmissionCounter.objects.get_or_create(year=year)
+    SubmissionCounter.objects.filter(year=year).update(last=F("last") + 1)
+    last = SubmissionCounter.objects.get(year=year).last
+    return f"CQ-ZZCX-{year}-{last:04d}"
+
+
+def submit(application: Application, user, ip: str | None = None) -> Application:
+    """Submit a draft, or resubmit a returned plan: locks the content, stamps the policy, keeps a version."""
+    application = with_contents().get(pk=application.pk)
+    name = "resubmit" if application.status == Status.RETURNED else "submit"
+    check_allowed(application, name, user)
+    missing = missing_for_submission(application)
+    if missing:
+        raise ActionRefused(_("以下内容尚未填写完整，暂不能提交："), details=missing)
+    policy = Policy.current()
+    now = timezone.now()
+    with step(application):
+        if application.number is None:
+            application.year = timezone.localdate(now).year
+            application.number = next_number(application.year)
+        application.revision += 1
+        application.policy = policy
+        application.eligibility = as_json(evaluate(application, policy))
+        application.submitted_at = now
+        move(application, name, user, ip=ip)
+        ApplicationVersion.objects.create(
+            application=application,
+            revision=application.revision,
+            submitted_at=now,
+            submitted_by=user,
+            content=snapshot(application),
+        )
+        context = {"application": application, "resubmitted": name == "resubmit"}
+        link = application_link(application)
+        notify(lead_unit_users(application), "application_submitted", context, link=link)
+        notify(users_with_role(Role.COMMISSION_STAFF), "application_waiting_review", context, link=link)
+    return application
+
+
+def withdraw(application: Application, user, reason: str = "", ip: str | None = None) -> Application:
+    application = Application.objects.get(pk=application.pk)
+    check_allowed(application, "withdraw", user)
+    was_submitted = application.status != Status.DRAFT
+    with step(application):
+        move(application, "withdraw", user, comment=reason, ip=ip)
+        if was_submitted:
+            notify(
+                users_with_role(Role.COMMISSION_STAFF),
+                "application_withdrawn",
+                {"application": application, "reason": reason},
+                link=application_link(application),
+            )
+    return application
