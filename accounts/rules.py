@@ -39,3 +39,12 @@ is_district_staff = is_district_staff_role & has_district
 rules.add_perm("accounts.system_admin_home", is_system_admin)
 rules.add_perm("accounts.security_admin_home", is_security_admin)
 rules.add_perm("accounts.audit_admin_home", is_audit_admin)
+
+# Django admin (the back office). Module permission first, then one per model and action.
+rules.add_perm("accounts", is_system_admin | is_commission_staff)
+for action in ("view", "add", "change"):
+    rules.add_perm(f"accounts.{action}_user", is_system_admin)
+    rules.add_perm(f"accounts.{action}_organisation", is_system_admin | is_commission_staff)
+rules.add_perm("accounts.view_district", is_system_admin | is_commission_staff)
+rules.add_perm("accounts.change_district", is_system_admin)
+rules.add_perm("accounts.add_district", is_system_admin)

@@ -336,6 +336,23 @@ class Application(ConcurrentTransitionMixin, models.Model):
             return None
         return (self.investment_capital or Decimal(0)) + (self.investment_ip or Decimal(0))
 
+    SECTION_FIELDS = (
+        "basis",
+        "construction_plan",
+        "tech_direction",
+        "operating_model",
+        "expected_results",
+        "benefits",
+        "roadmap",
+    )
+
+    @property
+    def sections(self) -> list[tuple[str, str]]:
+        """The plan's narrative sections as (label, text), in the plan's order."""
+        return [
+            (self._meta.get_field(name).verbose_name, getattr(self, name)) for name in self.SECTION_FIELDS
+        ]
+
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATES
@@ -521,6 +538,15 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValidationError(_("历史记录只能追加，不能删除。"))
 
 
+ACTION_LABELS = {
+    "create": _("新建草稿"),
+    "submit": _("提交"),
+    "resubmit": _("重新提交"),
+    "withdraw": _("撤回"),
+    "district_opinion": _("区县推荐意见"),
+}
+
+
 class ApplicationEvent(models.Model):
     """One step in an application's history: who moved it, when, from where to where, and why.
 
@@ -563,6 +589,10 @@ class ApplicationEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError(_("历史记录只能追加，不能删除。"))
 
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
 
 class SubmissionCounter(models.Model):
     """The last number handed out per year (CQ-ZZCX-2026-0007); rows are locked while numbering."""
@@ -576,3 +606,28 @@ class SubmissionCounter(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.last}"
+
+
+def opinion_path(instance, filename):
+    suffix = PurePath(filename).suffix.lower()
+    suffix = suffix if suffix in {".pdf", ".jpg", ".jpeg", ".png"} else ""
+    return f"opinions/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class DistrictOpinion(models.Model):
+    """The district's recommendation opinion (推荐意见) on an application of its district."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="district_opinion")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("填写人"), on_delete=models.PROTECT)
+    recommend = models.BooleanField(_("同意推荐"), default=True)
+    opinion = models.TextField(_("推荐意见"))
+    opinion_date = models.DateField(_("意见日期"), default=timezone.localdate)
+    attachment = models.FileField(_("盖章意见文件"), upload_to=opinion_path, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("区县推荐意见")
+        verbose_name_plural = _("区县推荐意见")
+
+    def __str__(self):
+        return f"{self.application}: {self.opinion[:20]}"

@@ -42,3 +42,11 @@ rules.add_perm("applications.submit", is_lead_unit & is_own_application)
 rules.add_perm("applications.withdraw", is_lead_unit & is_own_application)
 rules.add_perm("applications.recommend", is_district_staff & is_in_users_district & is_submitted)
 rules.add_perm("applications.compare_versions", can_view)
+
+# Django admin for commission staff: read everything, edit the field list, add policy versions.
+rules.add_perm("applications", is_commission_staff)
+for model in ("application", "applicationevent", "applicationversion", "districtopinion", "field", "policy"):
+    rules.add_perm(f"applications.view_{model}", is_commission_staff)
+rules.add_perm("applications.add_field", is_commission_staff)
+rules.add_perm("applications.change_field", is_commission_staff)
+rules.add_perm("applications.add_policy", is_commission_staff)

@@ -215,3 +215,77 @@ def withdraw(application: Application, user, reason: str = "", ip: str | None = 
                 link=application_link(application),
             )
     return application
+
+
+OPINION_STATES = (Status.SUBMITTED, Status.PRELIMINARY)
+
+
+def record_district_opinion(application: Application, user, form, ip: str | None = None):
+    """Save the district's recommendation opinion (the bound, valid ``DistrictOpinionForm``)."""
+    if not user.has_perm("applications.recommend", application):
+        raise ActionRefused(_("只有申报单位所在区县的经信委工作人员可以填写推荐意见。"))
+    if application.status not in OPINION_STATES:
+        raise ActionRefused(
+            _("该申报当前处于“%(status)s”阶段，推荐意见只能在提交后、材料初审结束前填写。")
+            % {"status": application.get_status_display()}
+        )
+    with transaction.atomic():
+        opinion = form.save(commit=False)
+        opinion.application = application
+        opinion.author = user
+        opinion.save()
+        verdict = _("同意推荐") if opinion.recommend else _("不同意推荐")
+        record(application, "district_opinion", user, comment=f"{verdict}：{opinion.opinion}", ip=ip)
+        notify(
+            users_with_role(Role.COMMISSION_STAFF),
+            "district_opinion",
+            {"application": application, "opinion": opinion},
+            link=application_link(application),
+        )
+    return opinion
+
+
+def save_content(application: Application, user, forms_to_save) -> None:
+    """Save one editor step (a form and/or formsets, all valid) in one transaction."""
+    if not user.has_perm("applications.edit", application):
+        raise ActionRefused(
+            _("该申报当前处于“%(status)s”阶段，不能修改。") % {"status": application.get_status_display()}
+        )
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != application.status:
+            raise ActionRefused(_already_moved(application))
+        for form in forms_to_save:
+            form.save()
+
+
+def add_attachments(application: Application, user, accepted) -> list:
+    """Store the files that passed inspection. A new file of a single-copy kind replaces the old one."""
+    from applications.models import Attachment
+
+    if not user.has_perm("applications.edit", application):
+        raise ActionRefused(_("该申报当前不能修改附件。"))
+    stored = []
+    with transaction.atomic():
+        for kind, upload, facts in accepted:
+            if kind != Attachment.Kind.OTHER:
+                for old in application.attachments.filter(kind=kind):
+                    _delete_attachment(old)
+            attachment = Attachment(application=application, kind=kind, uploaded_by=user, **facts)
+            attachment.file.save(facts["original_name"], upload, save=False)
+            attachment.save()
+            stored.append(attachment)
+    return stored
+
+
+def remove_attachment(attachment, user) -> None:
+    if not user.has_perm("applications.edit", attachment.application):
+        raise ActionRefused(_("该申报当前不能修改附件。"))
+    with transaction.atomic():
+        _delete_attachment(attachment)
+
+
+def _delete_attachment(attachment) -> None:
+    name, storage = attachment.file.name, attachment.file.storage
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name))

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts import demo as accounts_demo
+from applications import demo as applications_demo
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = accounts_demo.seed()
+        applications_demo.seed(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Password for every demo account: {accounts_demo.DEMO_PASSWORD}"
