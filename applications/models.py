@@ -328,7 +328,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self):
-        return self.centre_name or _("（未命名的建设方案）")
+        return self.centre_name or str(_("（未命名的建设方案）"))
 
     @property
     def total_investment(self) -> Decimal | None:
