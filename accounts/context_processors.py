@@ -4,7 +4,16 @@ from accounts.navigation import navigation_for
 
 
 def portal(request):
+    user = getattr(request, "user", None)
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
-        "navigation": navigation_for(request.user) if hasattr(request, "user") else [],
+        "navigation": navigation_for(user) if user is not None else [],
+        # Counted only if the template shows it (one query on signed-in pages).
+        "unread_notifications": (lambda: _unread(user)) if user is not None and user.is_authenticated else 0,
     }
+
+
+def _unread(user) -> int:
+    from accounts.models import Notification
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -83,6 +84,9 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         help_text=_("牵头单位用户必填：该账号代表的单位。"),
+    )
+    language = models.CharField(
+        _("通知语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     district = models.ForeignKey(
         District,

@@ -14,18 +14,18 @@ def notify(recipients, template: str, context: dict, link: str = "") -> list[Not
     """Tell each recipient about something, in the portal and by e-mail.
 
     ``template`` names a pair ``notifications/<template>_subject.txt`` and ``notifications/<template>.txt``,
-    rendered in Chinese (the portal's language). Must be called inside the transaction of the step it
-    reports; the e-mails are queued only if that transaction commits.
+    rendered in each recipient's language (``User.language``, Chinese by default). Must be called inside
+    the transaction of the step it reports; the e-mails are queued only if that transaction commits.
     """
     from accounts.tasks import send_notification
 
     created = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
+    for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
+        with translation.override(user.language or settings.LANGUAGE_CODE):
             ctx = {**context, "recipient": user, "link": link, "base_url": settings.PORTAL_BASE_URL}
             subject = " ".join(render_to_string(f"notifications/{template}_subject.txt", ctx).split())
             body = render_to_string(f"notifications/{template}.txt", ctx)
-            created.append(Notification.objects.create(recipient=user, subject=subject, body=body, link=link))
+        created.append(Notification.objects.create(recipient=user, subject=subject, body=body, link=link))
     for note in created:
         transaction.on_commit(lambda pk=note.pk: _queue(send_notification, pk))
     return created

@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/", views.RoleHomeView.as_view(), name="home"),
+    path("notifications/", views.notifications, name="notifications"),
     path(
         "password/change/",
         titled(

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -36,3 +37,35 @@ def _admin_home(duty: str, title):
 system_admin_home = _admin_home("system_admin", _("系统管理"))
 security_admin_home = _admin_home("security_admin", _("安全管理"))
 audit_admin_home = _admin_home("audit_admin", _("审计管理"))
+
+
+def set_language(request):
+    """Django's language switch, also remembering the choice on the account (for e-mails)."""
+    from django.conf import settings
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    code = request.POST.get("language")
+    if request.method == "POST" and request.user.is_authenticated and code in dict(settings.LANGUAGES):
+        type(request.user).objects.filter(pk=request.user.pk).update(language=code)
+    return response
+
+
+@login_required
+def notifications(request):
+    """站内通知: the person's notifications, newest first; showing a page marks it read."""
+    from django.core.paginator import Paginator
+    from django.utils import timezone
+
+    from accounts.models import Notification
+
+    queryset = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
+    page = Paginator(queryset, 20).get_page(request.GET.get("page"))
+    unread = [n.pk for n in page if n.read_at is None]
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"page_title": _("站内通知"), "page": page, "unread": set(unread)},
+    )

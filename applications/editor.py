@@ -123,3 +123,11 @@ def next_step(slug: str) -> str | None:
 def progress(states: list[dict]) -> dict:
     done = sum(1 for state in states if state["complete"])
     return {"done": done, "total": len(states), "percent": round(100 * done / len(states))}
+
+
+def labelled_sections(section_comments: dict) -> dict:
+    """Return comments keyed by step slug, re-keyed by the step's title (in the active language)."""
+    return {
+        str(STEP_BY_SLUG[slug].title) if slug in STEP_BY_SLUG else slug: text
+        for slug, text in section_comments.items()
+    }

@@ -152,9 +152,17 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+class Outcome(models.TextChoices):
+    """The outcome proposed by the comprehensive evaluation (综合评估)."""
+
+    RECOGNISE = "recognise", _("拟认定")
+    PILOT = "pilot", _("培育试点")
+
+
 EDITABLE_STATES = (Status.DRAFT, Status.RETURNED)
 WITHDRAWABLE_STATES = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
 REVIEW_STATES = (
+    Status.SUBMITTED,
     Status.PRELIMINARY,
     Status.EXPERT_REVIEW,
     Status.SITE_INSPECTION,
@@ -209,6 +217,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         editable=False,
     )
     eligibility = models.JSONField(_("基本条件核验结果"), null=True, blank=True, editable=False)
+    outcome = models.CharField(
+        _("拟定结论"), max_length=20, choices=Outcome.choices, blank=True, editable=False, db_index=True
+    )
+    stage_entered_at = models.DateTimeField(_("进入当前阶段时间"), null=True, blank=True, editable=False)
 
     # 基本信息
     centre_name = models.CharField(_("创新中心名称"), max_length=200, blank=True)
@@ -388,6 +400,87 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def withdraw(self):
         pass
 
+    # The review (run by evaluation.workflow). "evaluation.review" is commission staff's permission.
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.PRELIMINARY,
+        permission="evaluation.review",
+        custom={"label": _("受理并开始初审")},
+    )
+    def start_preliminary(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.PRELIMINARY,
+        target=Status.EXPERT_REVIEW,
+        permission="evaluation.review",
+        custom={"label": _("初审通过")},
+    )
+    def pass_preliminary(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.PRELIMINARY,
+        target=Status.RETURNED,
+        permission="evaluation.review",
+        custom={"label": _("退回修改")},
+    )
+    def return_for_amendment(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.EXPERT_REVIEW,
+        target=Status.SITE_INSPECTION,
+        permission="evaluation.review",
+        custom={"label": _("结束专家论证")},
+    )
+    def close_expert_review(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.SITE_INSPECTION,
+        target=Status.COMPREHENSIVE,
+        permission="evaluation.review",
+        custom={"label": _("结束现场考核")},
+    )
+    def close_site_inspection(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.COMPREHENSIVE,
+        target=Status.LEADERSHIP,
+        permission="evaluation.review",
+        custom={"label": _("提请委主任办公会审定")},
+    )
+    def propose(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.LEADERSHIP,
+        target=Status.COMPREHENSIVE,
+        permission="evaluation.review",
+        custom={"label": _("退回综合评估")},
+    )
+    def send_back_to_comprehensive(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[s for s in REVIEW_STATES if s != Status.SUBMITTED],
+        target=Status.REJECTED,
+        permission="evaluation.review",
+        custom={"label": _("不予认定")},
+    )
+    def reject(self):
+        pass
+
 
 class ExpectedOutcome(models.Model):
     """预期成果, quantified: one indicator with its target and the year it is to be reached."""
@@ -544,6 +637,16 @@ ACTION_LABELS = {
     "resubmit": _("重新提交"),
     "withdraw": _("撤回"),
     "district_opinion": _("区县推荐意见"),
+    "start_preliminary": _("受理并开始初审"),
+    "pass_preliminary": _("初审通过"),
+    "return_for_amendment": _("退回修改"),
+    "close_expert_review": _("结束专家论证"),
+    "close_site_inspection": _("结束现场考核"),
+    "propose": _("提请审定"),
+    "send_back_to_comprehensive": _("退回综合评估"),
+    "reject": _("不予认定"),
+    "leadership_approval": _("委主任办公会审定通过"),
+    "checklist": _("初审核对"),
 }
 
 
@@ -592,6 +695,12 @@ class ApplicationEvent(models.Model):
     @property
     def action_label(self) -> str:
         return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def labelled_section_comments(self) -> dict:
+        from applications.editor import labelled_sections
+
+        return labelled_sections(self.section_comments or {})
 
 
 class SubmissionCounter(models.Model):

@@ -97,6 +97,7 @@ def move(
     """Perform transition ``name`` and record it. Call inside ``step()``, after ``check_allowed``."""
     from_status = application.status
     getattr(application, name)()
+    application.stage_entered_at = timezone.now()
     application.save()
     return ApplicationEvent.objects.create(
         application=application,
@@ -131,6 +132,11 @@ def lead_unit_users(application: Application):
 
 def application_link(application: Application) -> str:
     return reverse("applications:detail", args=[application.pk])
+
+
+def staff_link(application: Application) -> str:
+    """Where staff handle an application (the review app's page, named by URL so no import is needed)."""
+    return reverse("evaluation:application", args=[application.pk])
 
 
 def with_contents(queryset=None):
@@ -197,7 +203,12 @@ def submit(application: Application, user, ip: str | None = None) -> Application
         context = {"application": application, "resubmitted": name == "resubmit"}
         link = application_link(application)
         notify(lead_unit_users(application), "application_submitted", context, link=link)
-        notify(users_with_role(Role.COMMISSION_STAFF), "application_waiting_review", context, link=link)
+        notify(
+            users_with_role(Role.COMMISSION_STAFF),
+            "application_waiting_review",
+            context,
+            link=staff_link(application),
+        )
     return application
 
 
@@ -212,7 +223,7 @@ def withdraw(application: Application, user, reason: str = "", ip: str | None = 
                 users_with_role(Role.COMMISSION_STAFF),
                 "application_withdrawn",
                 {"application": application, "reason": reason},
-                link=application_link(application),
+                link=staff_link(application),
             )
     return application
 
@@ -240,7 +251,7 @@ def record_district_opinion(application: Application, user, form, ip: str | None
             users_with_role(Role.COMMISSION_STAFF),
             "district_opinion",
             {"application": application, "opinion": opinion},
-            link=application_link(application),
+            link=staff_link(application),
         )
     return opinion
 

@@ -4,9 +4,14 @@ from accounts.rules import is_commission_staff, is_expert
 
 rules.add_perm("evaluation.staff_home", is_commission_staff)
 rules.add_perm("evaluation.expert_home", is_expert)
+# Every review move on an application (django-fsm transitions declare permission="evaluation.review").
+rules.add_perm("evaluation.review", is_commission_staff)
+rules.add_perm("evaluation.record_leadership", is_commission_staff)
 
 # Django admin: commission staff keep the holiday calendar (years the chinese-calendar package lacks).
 rules.add_perm("evaluation", is_commission_staff)
 for model in ("calendaryear", "calendarday"):
     for action in ("view", "add", "change", "delete"):
         rules.add_perm(f"evaluation.{action}_{model}", is_commission_staff)
+for model in ("leadershipmeeting", "leadershipdecision", "preliminarycheck"):
+    rules.add_perm(f"evaluation.view_{model}", is_commission_staff)

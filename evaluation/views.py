@@ -1,14 +1,34 @@
-from django.utils.translation import gettext_lazy as _
+"""Commission staff's pages: the workbench, an application's review page, each move, the leadership batch."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from rules.contrib.views import PermissionRequiredMixin
 
+from accounts.decorators import page_permission
+from accounts.http import client_ip
+from applications.eligibility import evaluate, field_clash, missing_for_submission
+from applications.models import Application, ApplicationEvent, Policy, Status
+from applications.services import ActionRefused, transition_label, with_contents
+from evaluation import workflow
+from evaluation.filters import WAITING_FOR_STAFF, WorkbenchFilter
+from evaluation.forms import (
+    LeadershipMeetingForm,
+    MoveForm,
+    PassPreliminaryForm,
+    ProposeForm,
+    RejectForm,
+    ReturnForm,
+)
+from evaluation.models import PreliminaryCheck
 
-class StaffHomeView(PermissionRequiredMixin, TemplateView):
-    """Commission staff's home; the review workflow issue turns it into the workbench."""
-
-    permission_required = "evaluation.staff_home"
-    template_name = "evaluation/staff_home.html"
-    extra_context = {"page_title": _("评审工作台")}
+PAGE_SIZE = 50
 
 
 class ExpertHomeView(PermissionRequiredMixin, TemplateView):
@@ -16,4 +36,216 @@ class ExpertHomeView(PermissionRequiredMixin, TemplateView):
 
     permission_required = "evaluation.expert_home"
     template_name = "evaluation/expert_home.html"
-    extra_context = {"page_title": _("我的评审任务")}
+    extra_context = {"page_title": gettext_lazy("我的评审任务")}
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@page_permission("evaluation.staff_home")
+def workbench(request):
+    """评审工作台: every submitted application, filtered, searched, sorted; counts per stage."""
+    base = Application.objects.exclude(status=Status.DRAFT).for_list()
+    filtered = WorkbenchFilter(request.GET, queryset=base.order_by("-submitted_at", "-pk"))
+    page = Paginator(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = dict(
+        Application.objects.exclude(status=Status.DRAFT)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    stages = [
+        (value, label, counts.get(value, 0)) for value, label in Status.choices if value != Status.DRAFT
+    ]
+    return render(
+        request,
+        "evaluation/workbench.html",
+        {
+            "page_title": _("评审工作台"),
+            "filter": filtered,
+            "page": page,
+            "query": _query_without_page(request),
+            "stages": stages,
+            "waiting_count": sum(counts.get(s, 0) for s in WAITING_FOR_STAFF),
+        },
+    )
+
+
+def _staff_application(request, pk) -> Application:
+    application = get_object_or_404(with_contents().select_related("policy"), pk=pk)
+    if not request.user.has_perm("evaluation.review", application) or application.status == Status.DRAFT:
+        raise PermissionDenied
+    return application
+
+
+def available_moves(application, user) -> list:
+    """The staff moves this user can make now (permission and state), as (name, label) pairs."""
+    return [
+        (t.name, t.custom.get("label", t.name))
+        for t in application.get_available_user_status_transitions(user)
+        if t.name in workflow.MOVES
+    ]
+
+
+@page_permission("evaluation.staff_home")
+def application_page(request, pk):
+    application = _staff_application(request, pk)
+    events = (
+        ApplicationEvent.objects.filter(application=application)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    return render(
+        request,
+        "evaluation/application.html",
+        {
+            "page_title": str(application),
+            "application": application,
+            "events": events,
+            "moves": available_moves(application, request.user),
+            "checks": evaluate(application, application.policy or Policy.current()),
+            "eligible": (application.eligibility or {}).get("passed"),
+            "clash": field_clash(application),
+            "opinion": getattr(application, "district_opinion", None),
+            "leadership_approved": application.status == Status.LEADERSHIP
+            and workflow.leadership_approved(application),
+            "versions_count": application.versions.count(),
+        },
+    )
+
+
+MOVE_FORMS = {
+    "start_preliminary": MoveForm,
+    "pass_preliminary": PassPreliminaryForm,
+    "return_for_amendment": ReturnForm,
+    "reject": RejectForm,
+    "close_expert_review": MoveForm,
+    "close_site_inspection": MoveForm,
+    "propose": ProposeForm,
+}
+
+
+def _perform(name, application, user, form, ip):
+    data = form.cleaned_data
+    if name == "pass_preliminary":
+        return workflow.pass_preliminary(application, user, data["ticked"], data["comment"], ip=ip)
+    if name == "return_for_amendment":
+        return workflow.return_for_amendment(
+            application, user, data["comment"], form.section_comments(), ip=ip
+        )
+    if name == "reject":
+        return workflow.reject(application, user, data["comment"], ip=ip)
+    if name == "propose":
+        return workflow.propose(application, user, data["outcome"], data["comment"], ip=ip)
+    return workflow.MOVES[name](application, user, ip=ip)
+
+
+@page_permission("evaluation.staff_home")
+def move(request, pk, name):
+    """One move, confirmed on its own page. A refusal says why, and the form keeps what was typed."""
+    if name not in MOVE_FORMS:
+        raise Http404
+    application = _staff_application(request, pk)
+    initial = {}
+    if name == "pass_preliminary":
+        check = PreliminaryCheck.objects.filter(application=application).first()
+        initial["ticked"] = check.ticked if check else []
+    form = MOVE_FORMS[name](request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _perform(name, application, request.user, form, client_ip(request))
+        except ActionRefused as error:
+            messages.error(request, error.message)
+            for detail in error.details:
+                messages.warning(request, detail)
+        else:
+            messages.success(
+                request, _("已办理：%(action)s。") % {"action": transition_label(application, name)}
+            )
+            return redirect("evaluation:application", pk=pk)
+    return render(
+        request,
+        "evaluation/move.html",
+        {
+            "page_title": transition_label(application, name),
+            "application": application,
+            "name": name,
+            "form": form,
+            "danger": name in ("reject", "return_for_amendment"),
+            "missing": missing_for_submission(application) if name == "pass_preliminary" else [],
+            "checks": evaluate(application, application.policy or Policy.current()),
+        },
+    )
+
+
+@page_permission("evaluation.staff_home")
+def preliminary(request, pk):
+    """材料初审: the plan, its eligibility result, the checklist, and pass / return / reject side by side."""
+    application = _staff_application(request, pk)
+    if application.status != Status.PRELIMINARY:
+        messages.info(request, _("该申报当前不在材料初审阶段。"))
+        return redirect("evaluation:application", pk=pk)
+    check = PreliminaryCheck.objects.filter(application=application).first()
+    return render(
+        request,
+        "evaluation/preliminary.html",
+        {
+            "page_title": _("材料初审"),
+            "application": application,
+            "checks": evaluate(application, application.policy or Policy.current()),
+            "eligible": (application.eligibility or {}).get("passed"),
+            "clash": field_clash(application),
+            "missing": missing_for_submission(application),
+            "pass_form": PassPreliminaryForm(initial={"ticked": check.ticked if check else []}),
+            "return_form": ReturnForm(),
+            "reject_form": RejectForm(),
+        },
+    )
+
+
+@page_permission("evaluation.record_leadership")
+def leadership(request):
+    """委主任办公会审定: one meeting's decisions on a batch of proposed applications."""
+    waiting = (
+        Application.objects.filter(status=Status.LEADERSHIP)
+        .exclude(leadership_decisions__decision="approve")
+        .select_related("field", "lead_unit")
+        .order_by("number")
+    )
+    form = LeadershipMeetingForm(
+        request.POST or None,
+        request.FILES or None,
+        applications=waiting,
+        max_mb=Policy.current().attachment_max_mb,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = workflow.record_leadership_meeting(
+                request.user,
+                meeting_date=data["meeting_date"],
+                title=data["title"],
+                minutes=data["minutes"],
+                decisions=form.decisions(),
+                ip=client_ip(request),
+            )
+        except ActionRefused as error:
+            messages.error(request, error.message)
+            for detail in error.details:
+                messages.warning(request, detail)
+        else:
+            messages.success(
+                request,
+                _("已记录%(meeting)s对%(n)d个申报的审定结果。")
+                % {"meeting": meeting, "n": len(form.decisions())},
+            )
+            return redirect("evaluation:staff_home")
+    return render(
+        request,
+        "evaluation/leadership.html",
+        {"page_title": _("委主任办公会审定"), "form": form, "waiting": waiting},
+    )

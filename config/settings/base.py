@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_celery_beat",
+    "django_fsm",  # for manage.py graph_transitions
     # the portal; imports flow one way, left to right
     "accounts",
     "applications",

@@ -1,0 +1,218 @@
+"""The review: one function per move. Each checks permission and preconditions, moves the application
+inside one transaction (optimistic locking on the status), appends history and writes notifications that
+are e-mailed after commit. Views, admin actions, commands and tasks call these; nothing sets a status."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.notifications import notify, users_with_role
+from accounts.roles import Role
+from applications.eligibility import REQUIRED_ATTACHMENTS
+from applications.models import Application, Attachment, Outcome, Status
+from applications.services import (
+    ActionRefused,
+    application_link,
+    check_allowed,
+    lead_unit_users,
+    move,
+    record,
+    staff_link,
+    step,
+    with_contents,
+)
+from evaluation.models import LeadershipDecision, LeadershipMeeting, PreliminaryCheck
+
+
+def _fresh(application: Application) -> Application:
+    return with_contents().get(pk=application.pk)
+
+
+def _tell_lead_unit(application, template="application_moved", **context):
+    notify(
+        lead_unit_users(application),
+        template,
+        {"application": application, **context},
+        link=application_link(application),
+    )
+
+
+def _tell_staff(application, template="application_waiting_staff", **context):
+    notify(
+        users_with_role(Role.COMMISSION_STAFF),
+        template,
+        {"application": application, **context},
+        link=staff_link(application),
+    )
+
+
+def start_preliminary(application, user, ip=None) -> Application:
+    """受理: the commission accepts a submitted plan and begins 材料初审."""
+    application = _fresh(application)
+    check_allowed(application, "start_preliminary", user)
+    with step(application):
+        move(application, "start_preliminary", user, ip=ip)
+        _tell_lead_unit(application, stage=application.get_status_display())
+    return application
+
+
+def save_checklist(application, user, ticked: list[str]) -> PreliminaryCheck:
+    if not user.has_perm("evaluation.review", application) or application.status != Status.PRELIMINARY:
+        raise ActionRefused(_("只有材料初审阶段的申报可以填写初审核对表。"))
+    valid = [item for item in PreliminaryCheck.Item.values if item in set(ticked)]
+    check, _created = PreliminaryCheck.objects.update_or_create(
+        application=application, defaults={"ticked": valid, "checked_by": user}
+    )
+    return check
+
+
+def pass_preliminary(application, user, ticked: list[str], comment="", ip=None) -> Application:
+    """初审通过 → 专家论证. Every required attachment present and every checklist item ticked."""
+    application = _fresh(application)
+    check_allowed(application, "pass_preliminary", user)
+    present = {a.kind for a in application.attachments.all()}
+    missing = [str(Attachment.Kind(kind).label) for kind in REQUIRED_ATTACHMENTS if kind not in present]
+    if missing:
+        raise ActionRefused(_("缺少必传附件，初审不能通过："), details=missing)
+    check = save_checklist(application, user, ticked)  # kept even if the move is refused
+    if check.missing:
+        raise ActionRefused(_("初审核对表还有未核对的项目："), details=check.missing)
+    with step(application):
+        move(application, "pass_preliminary", user, comment=comment, ip=ip)
+        _tell_lead_unit(application, stage=application.get_status_display(), comment=comment)
+    return application
+
+
+def return_for_amendment(application, user, comment: str, section_comments: dict, ip=None) -> Application:
+    """退回修改: the lead unit amends the plan (comments per section) and resubmits."""
+    application = _fresh(application)
+    check_allowed(application, "return_for_amendment", user)
+    section_comments = {k: v.strip() for k, v in (section_comments or {}).items() if v and v.strip()}
+    if not comment.strip() and not section_comments:
+        raise ActionRefused(_("退回修改须写明修改意见。"))
+    with step(application):
+        move(
+            application,
+            "return_for_amendment",
+            user,
+            comment=comment,
+            section_comments=section_comments,
+            ip=ip,
+        )
+        _tell_lead_unit(
+            application, "application_returned", comment=comment, section_comments=section_comments
+        )
+    return application
+
+
+def reject(application, user, reason: str, ip=None) -> Application:
+    """不予认定 at any review stage, with the reason the lead unit will read."""
+    application = _fresh(application)
+    check_allowed(application, "reject", user)
+    if not reason.strip():
+        raise ActionRefused(_("不予认定须写明理由。"))
+    with step(application):
+        move(application, "reject", user, comment=reason, ip=ip)
+        _tell_lead_unit(application, "application_rejected", reason=reason)
+    return application
+
+
+# Preconditions of later stages are added by the panels issue (all sheets submitted, inspection signed).
+CLOSE_EXPERT_REVIEW_CHECKS: list = []
+CLOSE_SITE_INSPECTION_CHECKS: list = []
+
+
+def _run_checks(checks, application):
+    problems = [problem for check in checks for problem in check(application)]
+    if problems:
+        raise ActionRefused(_("还不能进入下一阶段："), details=problems)
+
+
+def close_expert_review(application, user, ip=None) -> Application:
+    application = _fresh(application)
+    check_allowed(application, "close_expert_review", user)
+    _run_checks(CLOSE_EXPERT_REVIEW_CHECKS, application)
+    with step(application):
+        move(application, "close_expert_review", user, ip=ip)
+        _tell_lead_unit(application, stage=application.get_status_display())
+    return application
+
+
+def close_site_inspection(application, user, ip=None) -> Application:
+    application = _fresh(application)
+    check_allowed(application, "close_site_inspection", user)
+    _run_checks(CLOSE_SITE_INSPECTION_CHECKS, application)
+    with step(application):
+        move(application, "close_site_inspection", user, ip=ip)
+    return application
+
+
+def propose(application, user, outcome: str, reason="", ip=None) -> Application:
+    """综合评估 → 委主任办公会审定 with the proposed outcome (拟认定 or 培育试点); 不予认定 is ``reject``."""
+    application = _fresh(application)
+    check_allowed(application, "propose", user)
+    if outcome not in Outcome.values:
+        raise ActionRefused(_("请选择拟认定或培育试点。"))
+    with step(application):
+        application.outcome = outcome
+        move(application, "propose", user, comment=f"{Outcome(outcome).label}。{reason}".strip("。"), ip=ip)
+    return application
+
+
+def record_leadership_meeting(
+    user, *, meeting_date, title, minutes, decisions: dict, ip=None
+) -> LeadershipMeeting:
+    """Record one 委主任办公会 and its decision on each application in the batch, all or nothing.
+
+    ``decisions`` maps application id to (decision, comment). Approved applications wait for publicity;
+    rejected ones are closed; deferred ones go back to 综合评估.
+    """
+    if not user.has_perm("evaluation.record_leadership"):
+        raise ActionRefused(_("只有市经济信息委工作人员可以记录委主任办公会审定结果。"))
+    if not decisions:
+        raise ActionRefused(_("请至少选择一个提请审定的申报。"))
+    applications = {a.pk: a for a in with_contents().filter(pk__in=list(decisions))}
+    not_waiting = [str(a) for a in applications.values() if a.status != Status.LEADERSHIP]
+    if not_waiting or len(applications) != len(decisions):
+        raise ActionRefused(_("以下申报不在“委主任办公会审定”阶段，请刷新后重新选择："), details=not_waiting)
+    with transaction.atomic():
+        meeting = LeadershipMeeting(
+            meeting_date=meeting_date, title=title, recorded_by=user, minutes_name=minutes.name
+        )
+        meeting.minutes.save(minutes.name, minutes, save=False)
+        meeting.save()
+        for pk, (decision, comment) in decisions.items():
+            application = applications[pk]
+            LeadershipDecision.objects.create(
+                meeting=meeting, application=application, decision=decision, comment=comment
+            )
+            note = f"{meeting}：{LeadershipDecision.Decision(decision).label}。{comment}".strip("。")
+            with step(application):
+                if decision == LeadershipDecision.Decision.APPROVE:
+                    record(application, "leadership_approval", user, comment=note, ip=ip)
+                    _tell_staff(application, "application_ready_for_publicity")
+                elif decision == LeadershipDecision.Decision.REJECT:
+                    check_allowed(application, "reject", user)
+                    move(application, "reject", user, comment=note, ip=ip)
+                    _tell_lead_unit(application, "application_rejected", reason=comment or note)
+                else:
+                    check_allowed(application, "send_back_to_comprehensive", user)
+                    move(application, "send_back_to_comprehensive", user, comment=note, ip=ip)
+    return meeting
+
+
+def leadership_approved(application) -> bool:
+    """Whether the latest 委主任办公会 decision on this application approved it (for opening publicity)."""
+    latest = application.leadership_decisions.order_by("-meeting__meeting_date", "-pk").first()
+    return latest is not None and latest.decision == LeadershipDecision.Decision.APPROVE
+
+
+# Every staff move, by transition name: the function and what its form asks for.
+MOVES = {
+    "start_preliminary": start_preliminary,
+    "pass_preliminary": pass_preliminary,
+    "return_for_amendment": return_for_amendment,
+    "reject": reject,
+    "close_expert_review": close_expert_review,
+    "close_site_inspection": close_site_inspection,
+    "propose": propose,
+}
