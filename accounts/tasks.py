@@ -7,12 +7,19 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Notification
 
 log = logging.getLogger(__name__)
-MAX_EMAIL_ATTEMPTS = 10
+# After a failure the next try waits 2, 4, 8 ... minutes, at most six hours; nothing is ever dropped.
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(RETRY_BASE * (2 ** min(attempts, 16)), RETRY_CAP)
 
 
 @shared_task(
@@ -48,7 +55,8 @@ def deliver_notification(pk: int) -> bool:
             send_mail(note.subject, note.body + _link_line(note), None, [note.recipient.email])
         except (SMTPException, OSError) as exc:
             note.email_error = str(exc)[:300]
-            note.save(update_fields=["email_attempts", "email_error"])
+            note.next_attempt_at = timezone.now() + retry_delay(note.email_attempts)
+            note.save(update_fields=["email_attempts", "email_error", "next_attempt_at"])
             log.warning("e-mail for notification %s failed: %s", pk, exc)
             return False
         note.emailed_at = timezone.now()
@@ -70,9 +78,17 @@ def send_notification(pk: int) -> bool:
 
 @shared_task
 def retry_unsent_notifications(older_than_seconds: int = 60) -> int:
-    """Beat: e-mail what was written but never sent (broker was down, worker died, SMTP failed)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pending = Notification.objects.filter(
-        emailed_at__isnull=True, created_at__lte=cutoff, email_attempts__lt=MAX_EMAIL_ATTEMPTS
-    ).values_list("pk", flat=True)[:500]
+    """Beat: e-mail what was written but never sent (broker was down, worker died, SMTP failed).
+
+    Oldest first; a row that failed waits for its back-off (``next_attempt_at``) but is never given up.
+    """
+    now = timezone.now()
+    pending = (
+        Notification.objects.filter(
+            emailed_at__isnull=True, created_at__lte=now - timedelta(seconds=older_than_seconds)
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
     return sum(1 for pk in list(pending) if deliver_notification(pk))

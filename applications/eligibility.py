@@ -7,7 +7,7 @@ submission. Completeness (what must be filled before submitting) is a separate q
 """
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,8 @@ class Check:
 
 
 def _pct(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'))}%"
+    # Rounded down, so a ratio just below the threshold never shows as equal to it.
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_DOWN)}%"
 
 
 def _ratio_check(code, label, part, whole, minimum: Decimal, part_name, whole_name) -> Check:
@@ -193,6 +194,8 @@ def missing_for_submission(application: Application) -> list[str]:
             missing.append(str(opts.get_field(name).verbose_name))
     if application.field_id is None:
         missing.append(str(opts.get_field("field").verbose_name))
+    elif not application.field.is_active:
+        missing.append(_("所选领域“%(field)s”已停止接受申报，请另选领域") % {"field": application.field})
     for name in (
         "host_registered_capital",
         "host_founded_on",

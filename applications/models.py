@@ -25,6 +25,14 @@ from accounts.validators import validate_credit_code
 WAN = _("万元")
 
 
+class PolicyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("政策参数的历史版本不能修改，请新建一个版本。"))
+
+    def delete(self):
+        raise ValidationError(_("政策参数的历史版本不能删除。"))
+
+
 class Policy(models.Model):
     """The thresholds and periods of the programme. Rows are never edited: a change is a new version."""
 
@@ -71,6 +79,8 @@ class Policy(models.Model):
         _("年度总结截止日"), default=31, validators=[MinValueValidator(1), MaxValueValidator(31)]
     )
     attachment_max_mb = models.PositiveSmallIntegerField(_("单个附件大小上限（MB）"), default=20)
+
+    objects = PolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("政策参数")
@@ -568,10 +578,12 @@ class MemberUnit(models.Model):
         return self.name
 
 
+SUFFIX_BY_TYPE = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
 def attachment_path(instance, filename):
-    # Never trust the uploaded name for the path: a random name, keeping only a known extension.
-    suffix = PurePath(filename).suffix.lower()
-    suffix = suffix if suffix in {".pdf", ".jpg", ".jpeg", ".png"} else ""
+    # Never trust the uploaded name: a random name, with the suffix of the type found in the content.
+    suffix = SUFFIX_BY_TYPE.get(instance.content_type, "")
     return f"applications/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
 
 

@@ -7,10 +7,11 @@ commit). Views, admin actions, commands and Celery tasks call these functions; n
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
@@ -130,6 +131,12 @@ def lead_unit_users(application: Application):
     )
 
 
+def district_users(application: Application):
+    return User.objects.filter(
+        district_id=application.district_id, groups__name=Role.DISTRICT_STAFF, is_active=True
+    )
+
+
 def application_link(application: Application) -> str:
     return reverse("applications:detail", args=[application.pk])
 
@@ -190,7 +197,8 @@ def submit(application: Application, user, ip: str | None = None) -> Application
             application.number = next_number(application.year)
         application.revision += 1
         application.policy = policy
-        application.eligibility = as_json(evaluate(application, policy))
+        with translation.override(settings.LANGUAGE_CODE):  # stored text is read by staff in Chinese
+            application.eligibility = as_json(evaluate(application, policy))
         application.submitted_at = now
         move(application, name, user, ip=ip)
         ApplicationVersion.objects.create(
@@ -218,6 +226,13 @@ def withdraw(application: Application, user, reason: str = "", ip: str | None = 
     was_submitted = application.status != Status.DRAFT
     with step(application):
         move(application, "withdraw", user, comment=reason, ip=ip)
+        colleagues = [u for u in lead_unit_users(application) if u.pk != user.pk]
+        notify(
+            colleagues,
+            "application_withdrawn",
+            {"application": application, "reason": reason},
+            link=application_link(application),
+        )
         if was_submitted:
             notify(
                 users_with_role(Role.COMMISSION_STAFF),
@@ -258,12 +273,8 @@ def record_district_opinion(application: Application, user, form, ip: str | None
 
 def save_content(application: Application, user, forms_to_save) -> None:
     """Save one editor step (a form and/or formsets, all valid) in one transaction."""
-    if not user.has_perm("applications.edit", application):
-        raise ActionRefused(
-            _("该申报当前处于“%(status)s”阶段，不能修改。") % {"status": application.get_status_display()}
-        )
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = _lock_editable(application, user)
         if locked.status != application.status:
             raise ActionRefused(_already_moved(application))
         for form in forms_to_save:
@@ -274,10 +285,9 @@ def add_attachments(application: Application, user, accepted) -> list:
     """Store the files that passed inspection. A new file of a single-copy kind replaces the old one."""
     from applications.models import Attachment
 
-    if not user.has_perm("applications.edit", application):
-        raise ActionRefused(_("该申报当前不能修改附件。"))
     stored = []
     with transaction.atomic():
+        _lock_editable(application, user)
         for kind, upload, facts in accepted:
             if kind != Attachment.Kind.OTHER:
                 for old in application.attachments.filter(kind=kind):
@@ -290,10 +300,19 @@ def add_attachments(application: Application, user, accepted) -> list:
 
 
 def remove_attachment(attachment, user) -> None:
-    if not user.has_perm("applications.edit", attachment.application):
-        raise ActionRefused(_("该申报当前不能修改附件。"))
     with transaction.atomic():
+        _lock_editable(attachment.application, user)
         _delete_attachment(attachment)
+
+
+def _lock_editable(application: Application, user) -> Application:
+    """Lock the application row and check, on the locked row, that this user may still change it."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if not user.has_perm("applications.edit", locked):
+        raise ActionRefused(
+            _("该申报当前处于“%(status)s”阶段，不能修改。") % {"status": locked.get_status_display()}
+        )
+    return locked
 
 
 def _delete_attachment(attachment) -> None:

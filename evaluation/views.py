@@ -154,7 +154,7 @@ def move(request, pk, name):
     if name == "pass_preliminary":
         check = PreliminaryCheck.objects.filter(application=application).first()
         initial["ticked"] = check.ticked if check else []
-    form = MOVE_FORMS[name](request.POST or None, initial=initial)
+    form = MOVE_FORMS[name](request.POST or None, initial=initial, prefix=name)
     if request.method == "POST" and form.is_valid():
         try:
             _perform(name, application, request.user, form, client_ip(request))
@@ -200,9 +200,11 @@ def preliminary(request, pk):
             "eligible": (application.eligibility or {}).get("passed"),
             "clash": field_clash(application),
             "missing": missing_for_submission(application),
-            "pass_form": PassPreliminaryForm(initial={"ticked": check.ticked if check else []}),
-            "return_form": ReturnForm(),
-            "reject_form": RejectForm(),
+            "pass_form": PassPreliminaryForm(
+                initial={"ticked": check.ticked if check else []}, prefix="pass_preliminary"
+            ),
+            "return_form": ReturnForm(prefix="return_for_amendment"),
+            "reject_form": RejectForm(prefix="reject"),
         },
     )
 

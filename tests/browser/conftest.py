@@ -29,9 +29,17 @@ def _orm_beside_playwright():
 
 
 @pytest.fixture(scope="package")
-def browser(_orm_beside_playwright):
+def browser(_orm_beside_playwright, django_db_setup, django_db_blocker):
+    # Django keeps one connection object per async context. Playwright's event loop gives the tests a new
+    # context, whose connection lacks the snapshot that serialized rollback restores migration data from
+    # (districts, role groups, fields, policy); hand the snapshot over to it.
+    from django.db import connections
+
+    snapshot = getattr(connections["default"], "_test_serialized_contents", None)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if snapshot is not None:
+            connections["default"]._test_serialized_contents = snapshot
         yield chromium
         chromium.close()
 
@@ -47,7 +55,15 @@ def page(browser, request):
     context.close()
 
 
+def pytest_collection_modifyitems(items):
+    # The live server needs real transactions. With serialized rollback the data of migrations (districts,
+    # role groups, fields, policy) is restored after each test, so tests running later still find it.
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
 @pytest.fixture
-def portal(live_server, django_db_serialized_rollback):
-    """The live portal's base URL; migration data (districts, role groups) survive between tests."""
+def portal(live_server):
+    """The live portal's base URL."""
     return live_server.url
