@@ -21,3 +21,9 @@ def role_user(db):
 @pytest.fixture
 def users_by_role(db):
     return {role: user_with_role(role) for role in Role}
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of each test go to its own temporary folder, never into the project tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"

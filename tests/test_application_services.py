@@ -28,11 +28,6 @@ NUMBER = re.compile(r"^CQ-ZZCX-(\d{4})-(\d{4})$")
 IP = "203.0.113.7"
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def reload(application) -> Application:
     return Application.objects.get(pk=application.pk)
 

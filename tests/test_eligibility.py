@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 CENT = Decimal("0.01")
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def reload(application) -> Application:
     return Application.objects.get(pk=application.pk)
 

@@ -24,11 +24,6 @@ SMTP = "django.core.mail.backends.smtp.EmailBackend"
 DEAD_PORT = 9  # discard: nothing listens on it here, so a connection is refused for real
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def smtp_down(settings):
     """Point Django at an SMTP server that refuses the connection (no mock: a closed port)."""
