@@ -481,6 +481,48 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def send_back_to_comprehensive(self):
         pass
 
+    # Publicity and award: the services come with the publicity issue (an announcement opens publicity
+    # for a batch; the deadline sweep closes it; objections upheld reject or send back).
+    @transition(
+        field=status,
+        source=Status.LEADERSHIP,
+        target=Status.PUBLICITY,
+        permission="evaluation.review",
+        custom={"label": _("发布公示")},
+    )
+    def open_publicity(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.PUBLICITY,
+        target=Status.APPROVED,
+        permission="evaluation.review",
+        custom={"label": _("公示期满，予以批复")},
+    )
+    def approve(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.PUBLICITY,
+        target=Status.COMPREHENSIVE,
+        permission="evaluation.review",
+        custom={"label": _("异议成立，退回综合评估")},
+    )
+    def send_back_after_objection(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.APPROVED,
+        target=Status.AWARDED,
+        permission="evaluation.review",
+        custom={"label": _("授牌")},
+    )
+    def award(self):
+        pass
+
     @transition(
         field=status,
         source=[s for s in REVIEW_STATES if s != Status.SUBMITTED],
@@ -658,6 +700,10 @@ ACTION_LABELS = {
     "send_back_to_comprehensive": _("退回综合评估"),
     "reject": _("不予认定"),
     "leadership_approval": _("委主任办公会审定通过"),
+    "open_publicity": _("发布公示"),
+    "approve": _("批复"),
+    "send_back_after_objection": _("异议成立，退回综合评估"),
+    "award": _("授牌"),
     "checklist": _("初审核对"),
 }
 
