@@ -94,8 +94,8 @@ def fill_complete(application: Application, user) -> None:
     )
     MemberUnit.objects.create(
         application=application,
-        name="重庆示范大学",
-        credit_code=_code("12500000450400DEM"),
+        name="重庆示范科技大学",
+        credit_code=_code("12500000450410DEM"),
         kind=MemberUnit.Kind.UNIVERSITY,
         relation=MemberUnit.Relation.BOTH,
         contribution=MemberUnit.Contribution.IP,

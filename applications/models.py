@@ -63,6 +63,12 @@ class Policy(models.Model):
     )
     band_recognise_min = models.DecimalField(_("拟认定分数线"), max_digits=5, decimal_places=2, default=80)
     band_pilot_min = models.DecimalField(_("培育试点分数线"), max_digits=5, decimal_places=2, default=70)
+    composite_expert_weight = models.PositiveSmallIntegerField(
+        _("综合得分中专家论证的权重（%）"),
+        default=60,
+        validators=[MaxValueValidator(100)],
+        help_text=_("其余为现场考核的权重。"),
+    )
     publicity_working_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=5)
     grade_excellent_min = models.DecimalField(
         _("考核“优秀”分数线"), max_digits=5, decimal_places=2, default=90

@@ -110,3 +110,161 @@ class LeadershipMeetingForm(forms.Form):
             (application, self[f"decision_{application.pk}"], self[f"comment_{application.pk}"])
             for application in self.applications
         ]
+
+
+class PanelForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("评分截止时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class AssignForm(forms.Form):
+    experts = forms.MultipleChoiceField(
+        label=_("选择专家"), widget=forms.CheckboxSelectMultiple, required=True
+    )
+
+    def __init__(self, *args, suggestions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.suggestions = list(suggestions)
+        self.fields["experts"].choices = [(str(p.user_id), str(p)) for p in self.suggestions]
+
+
+class DeclarationForm(forms.Form):
+    """The conflict-of-interest questions, each answered yes or no (no default: the expert must choose)."""
+
+    confirm = forms.BooleanField(label=_("本人承诺以上声明真实，如有隐瞒愿承担相应责任。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from evaluation.models import Assignment
+
+        answers = [("no", _("否")), ("yes", _("是"))]
+        for key, label in Assignment.CONFLICT_QUESTIONS.items():
+            self.fields[key] = forms.ChoiceField(label=label, choices=answers, widget=forms.RadioSelect)
+        self.order_fields([*Assignment.CONFLICT_QUESTIONS, "confirm"])
+
+    def answers(self) -> dict:
+        from evaluation.models import Assignment
+
+        return {key: self.cleaned_data[key] == "yes" for key in Assignment.CONFLICT_QUESTIONS}
+
+
+class ScoreSheetForm(forms.Form):
+    """One points field and one comment field per criterion; points bounded by the criterion's maximum."""
+
+    opinion = forms.CharField(label=_("总体意见"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, scores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for score in scores:
+            criterion = score.criterion
+            points = forms.DecimalField(
+                label=_("%(name)s（满分%(max)s）") % {"name": criterion.name, "max": criterion.max_points},
+                required=False,
+                min_value=0,
+                max_value=criterion.max_points,
+                decimal_places=1,
+                initial=score.points,
+                help_text=criterion.guidance,
+                widget=forms.NumberInput(attrs={"step": "0.5", "min": 0, "max": criterion.max_points}),
+            )
+            comment = forms.CharField(
+                label=_("%(name)s评语") % {"name": criterion.name},
+                required=False,
+                initial=score.comment,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"points_{criterion.pk}"] = points
+            self.fields[f"comment_{criterion.pk}"] = comment
+            self.rows.append((criterion, f"points_{criterion.pk}", f"comment_{criterion.pk}"))
+        self.order_fields([name for _c, p, c in self.rows for name in (p, c)] + ["opinion"])
+
+    def scores(self) -> dict:
+        return {
+            criterion.pk: (self.cleaned_data.get(points), self.cleaned_data.get(comment, ""))
+            for criterion, points, comment in self.rows
+        }
+
+    def bound_rows(self):
+        return [(criterion, self[points], self[comment]) for criterion, points, comment in self.rows]
+
+
+class InspectionOpenForm(forms.Form):
+    leader = forms.ModelChoiceField(label=_("考核组长"), queryset=None)
+    visit_date = forms.DateField(
+        label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import User
+        from accounts.roles import Role
+
+        self.fields["leader"].queryset = (
+            User.objects.filter(groups__name__in=[Role.COMMISSION_STAFF, Role.EXPERT], is_active=True)
+            .distinct()
+            .order_by("full_name")
+        )
+
+
+class InspectionRecordForm(forms.Form):
+    visit_date = forms.DateField(
+        label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    score = forms.DecimalField(
+        label=_("现场考核得分（0-100）"), required=False, min_value=0, max_value=100, decimal_places=1
+    )
+    conclusion = forms.CharField(
+        label=_("考核结论"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from evaluation.models import SiteInspection
+
+        self.items = []
+        for value, label in SiteInspection.Item.choices:
+            self.fields[f"ok_{value}"] = forms.BooleanField(
+                label=_("%(item)s：符合") % {"item": label}, required=False
+            )
+            self.fields[f"finding_{value}"] = forms.CharField(
+                label=_("%(item)s：核查情况") % {"item": label},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.items.append(value)
+
+    def findings(self) -> dict:
+        return {
+            value: {
+                "ok": bool(self.cleaned_data.get(f"ok_{value}")),
+                "finding": self.cleaned_data.get(f"finding_{value}", ""),
+            }
+            for value in self.items
+        }
+
+
+class InspectionFileForm(forms.Form):
+    file = forms.FileField(label=_("照片或材料（JPG、PNG、PDF）"))
+    caption = forms.CharField(label=_("说明"), required=False, max_length=200)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("评估结论"), widget=forms.RadioSelect, choices=())
+    reason = forms.CharField(
+        label=_("理由"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("结论与系统建议不一致时必填。"),
+    )
+    confirm = forms.BooleanField(label=CONFIRM_LABEL)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from evaluation.models import ComprehensiveEvaluation
+
+        self.fields["decision"].choices = ComprehensiveEvaluation.Recommendation.choices

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -157,3 +159,310 @@ class LeadershipDecision(models.Model):
 
     def __str__(self):
         return f"{self.application_id}: {self.decision}"
+
+
+# --- experts, score sheets and panels ---------------------------------------------------------------------
+
+
+class ExpertProfile(models.Model):
+    """An expert in the pool: who they are, where they work (for the conflict rules), what they know."""
+
+    class Category(models.TextChoices):
+        TECHNICAL = "technical", _("技术")
+        MANAGEMENT = "management", _("管理")
+        FINANCE = "finance", _("财务")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expert_profile"
+    )
+    title = models.CharField(_("职称/职务"), max_length=100)
+    employer = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("工作单位"), on_delete=models.PROTECT, related_name="experts"
+    )
+    fields = models.ManyToManyField(
+        "applications.Field", verbose_name=_("熟悉领域"), blank=True, related_name="+"
+    )
+    category = models.CharField(
+        _("专家类别"), max_length=20, choices=Category.choices, default=Category.TECHNICAL
+    )
+    is_active = models.BooleanField(_("在库可用"), default=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("专家")
+        verbose_name_plural = _("专家库")
+        ordering = ["user__full_name"]
+
+    def __str__(self):
+        return f"{self.user}（{self.employer}）"
+
+
+class ScoreSheetTemplate(models.Model):
+    """A score sheet: criteria with maximum points. Frozen once a panel uses it, so scores stay comparable."""
+
+    class Kind(models.TextChoices):
+        EXPERT_REVIEW = "expert_review", _("专家论证")
+        ASSESSMENT = "assessment", _("考核评估")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("用途"), max_length=20, choices=Kind.choices)
+    is_default = models.BooleanField(_("默认使用"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=models.Q(is_default=True), name="one_default_template_per_kind"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.panels.exists()
+
+    @property
+    def max_total(self):
+        return sum(c.max_points for c in self.criteria.all())
+
+
+class Criterion(models.Model):
+    template = models.ForeignKey(ScoreSheetTemplate, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveSmallIntegerField(_("序号"))
+    name = models.CharField(_("评分项"), max_length=100)
+    max_points = models.DecimalField(
+        _("满分"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))]
+    )
+    guidance = models.TextField(_("评分要点"), blank=True)
+
+    class Meta:
+        verbose_name = _("评分项")
+        verbose_name_plural = _("评分项")
+        ordering = ["template", "order"]
+        constraints = [models.UniqueConstraint(fields=["template", "order"], name="criterion_order_unique")]
+
+    def __str__(self):
+        return f"{self.name}（{self.max_points}）"
+
+
+class Panel(models.Model):
+    """The experts who score one application at one stage, against one score sheet, by a deadline."""
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="panels"
+    )
+    kind = models.CharField(_("评审类型"), max_length=20, choices=ScoreSheetTemplate.Kind.choices)
+    template = models.ForeignKey(
+        ScoreSheetTemplate, verbose_name=_("评分表"), on_delete=models.PROTECT, related_name="panels"
+    )
+    deadline = models.DateTimeField(_("评分截止时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    result = models.JSONField(_("汇总结果"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专家组")
+        verbose_name_plural = _("专家组")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=models.Q(kind="expert_review"),
+                name="one_expert_review_panel_per_application",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application} · {self.get_kind_display()}"
+
+
+class Assignment(models.Model):
+    """One expert on one panel: the conflict-of-interest declaration, then the score sheet."""
+
+    class State(models.TextChoices):
+        ASSIGNED = "assigned", _("待回避声明")
+        DECLARED = "declared", _("评分中")
+        SUBMITTED = "submitted", _("已提交评分")
+        WITHDRAWN = "withdrawn", _("已回避")
+
+    # The declaration's questions (DOMAIN: within three years ...). Any "yes" withdraws the expert.
+    CONFLICT_QUESTIONS = {
+        "worked_for": _("近三年内在申报单位或共建单位任职、兼职"),
+        "advised": _("近三年内为申报单位或共建单位提供过咨询、顾问服务"),
+        "legal_dispute": _("与申报单位或共建单位存在法律纠纷"),
+        "prepared_plan": _("参与了本建设方案的编制"),
+        "investment_link": _("与申报单位或共建单位存在投资、控股等利益关系"),
+        "relative_link": _("近亲属在申报单位或共建单位任职或有上述关系"),
+    }
+
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="assignments")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("专家"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    state = models.CharField(
+        _("状态"), max_length=20, choices=State.choices, default=State.ASSIGNED, db_index=True
+    )
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    declaration = models.JSONField(_("回避声明"), null=True, blank=True)
+    declared_at = models.DateTimeField(_("声明时间"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评审任务")
+        verbose_name_plural = _("评审任务")
+        constraints = [models.UniqueConstraint(fields=["panel", "expert"], name="expert_once_per_panel")]
+        indexes = [models.Index(fields=["expert", "state"])]
+
+    def __str__(self):
+        return f"{self.expert} · {self.panel}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != self.State.WITHDRAWN
+
+
+class ScoreSheet(models.Model):
+    """An expert's scores on one assignment. Locked once submitted; other experts never see it."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="sheet")
+    opinion = models.TextField(_("总体意见"), blank=True)
+    total = models.DecimalField(_("总分"), max_digits=6, decimal_places=1, null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("保存时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评分表（专家）")
+        verbose_name_plural = _("评分表（专家）")
+
+    def __str__(self):
+        return f"{self.assignment}: {self.total}"
+
+
+class Score(models.Model):
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("得分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    comment = models.TextField(_("评语"), blank=True)
+
+    class Meta:
+        verbose_name = _("评分")
+        verbose_name_plural = _("评分")
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "criterion"], name="one_score_per_criterion"),
+            models.CheckConstraint(condition=models.Q(points__gte=0), name="score_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_id}: {self.points}"
+
+
+# --- site inspection and comprehensive evaluation -----------------------------------------------------------
+
+
+class SiteInspection(models.Model):
+    """现场考核: the team's visit, findings per checklist item, a score and a conclusion, signed off."""
+
+    class Item(models.TextChoices):
+        PREMISES = "premises", _("办公和研发场地")
+        EQUIPMENT = "equipment", _("研发仪器设备与设备台账相符")
+        STAFF = "staff", _("人员花名册与社保缴纳记录相符")
+        RD_LEDGER = "rd_ledger", _("研发经费辅助账")
+        AUDIT = "audit", _("审计报告")
+        MINUTES = "minutes", _("联盟及专家委员会会议纪要")
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="site_inspection"
+    )
+    visit_date = models.DateField(_("考核日期"), null=True, blank=True)
+    team = models.TextField(_("考核组成员"), blank=True, help_text=_("每行一人：姓名、单位、职务。"))
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("考核组长"), on_delete=models.PROTECT, related_name="+"
+    )
+    findings = models.JSONField(_("核查情况"), default=dict, blank=True)
+    score = models.DecimalField(
+        _("现场考核得分"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    conclusion = models.TextField(_("考核结论"), blank=True)
+    signed_off_at = models.DateTimeField(_("组长签字时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("现场考核")
+        verbose_name_plural = _("现场考核")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
+                name="inspection_score_max_100",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application} · {_('现场考核')}"
+
+
+def inspection_file_path(instance, filename):
+    import uuid
+
+    from applications.models import SUFFIX_BY_TYPE
+
+    suffix = SUFFIX_BY_TYPE.get(instance.content_type, "")
+    return f"inspections/{instance.inspection_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class InspectionFile(models.Model):
+    """A photo or document taken during the inspection."""
+
+    inspection = models.ForeignKey(SiteInspection, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("文件"), upload_to=inspection_file_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    caption = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("现场照片和材料")
+        verbose_name_plural = _("现场照片和材料")
+
+    def __str__(self):
+        return self.original_name
+
+
+class ComprehensiveEvaluation(models.Model):
+    """综合评估: the composite of the expert and site scores and the eligibility, the recommendation the
+    policy's bands give, and staff's decision (a departure from the recommendation needs a reason)."""
+
+    class Recommendation(models.TextChoices):
+        RECOGNISE = "recognise", _("拟认定")
+        PILOT = "pilot", _("培育试点")
+        REJECT = "reject", _("不予认定")
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="comprehensive"
+    )
+    expert_score = models.DecimalField(_("专家论证得分"), max_digits=6, decimal_places=2)
+    site_score = models.DecimalField(_("现场考核得分"), max_digits=6, decimal_places=2)
+    eligibility_passed = models.BooleanField(_("基本条件全部符合"))
+    composite = models.DecimalField(_("综合得分"), max_digits=6, decimal_places=2)
+    recommendation = models.CharField(_("系统建议"), max_length=20, choices=Recommendation.choices)
+    decision = models.CharField(_("评估结论"), max_length=20, choices=Recommendation.choices)
+    reason = models.TextField(_("与建议不一致的理由"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("综合评估")
+        verbose_name_plural = _("综合评估")
+
+    def __str__(self):
+        return f"{self.application}: {self.composite}"

@@ -15,3 +15,6 @@ for model in ("calendaryear", "calendarday"):
         rules.add_perm(f"evaluation.{action}_{model}", is_commission_staff)
 for model in ("leadershipmeeting", "leadershipdecision", "preliminarycheck"):
     rules.add_perm(f"evaluation.view_{model}", is_commission_staff)
+
+# The site inspection page: staff, and the inspection leader (checked on the object in the view).
+rules.add_perm("evaluation.inspection", is_commission_staff | is_expert)

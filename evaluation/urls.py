@@ -1,12 +1,22 @@
 from django.urls import path
 
-from evaluation import views
+from evaluation import panel_views, views
 
 app_name = "evaluation"
 
 urlpatterns = [
     path("staff/", views.workbench, name="staff_home"),
-    path("expert/", views.ExpertHomeView.as_view(), name="expert_home"),
+    path("expert/", panel_views.my_assignments, name="expert_home"),
+    path("expert/assignments/<int:pk>/", panel_views.assignment_page, name="assignment"),
+    path("applications/<int:pk>/panel/", panel_views.panel_page, name="panel"),
+    path("applications/<int:pk>/inspection/", panel_views.inspection_page, name="inspection"),
+    path(
+        "applications/<int:pk>/inspection/files/<int:file_pk>/",
+        panel_views.inspection_file,
+        name="inspection_file",
+    ),
+    path("applications/<int:pk>/comprehensive/", panel_views.comprehensive_page, name="comprehensive"),
+    path("applications/<int:pk>/summary/", panel_views.summary, name="summary"),
     path("applications/<int:pk>/", views.application_page, name="application"),
     path("applications/<int:pk>/preliminary/", views.preliminary, name="preliminary"),
     path("applications/<int:pk>/move/<slug:name>/", views.move, name="move"),

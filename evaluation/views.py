@@ -7,9 +7,6 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
-from rules.contrib.views import PermissionRequiredMixin
 
 from accounts.decorators import page_permission
 from accounts.http import client_ip
@@ -22,21 +19,12 @@ from evaluation.forms import (
     LeadershipMeetingForm,
     MoveForm,
     PassPreliminaryForm,
-    ProposeForm,
     RejectForm,
     ReturnForm,
 )
 from evaluation.models import PreliminaryCheck
 
 PAGE_SIZE = 50
-
-
-class ExpertHomeView(PermissionRequiredMixin, TemplateView):
-    """An expert's home; the expert panels issue lists their assignments here."""
-
-    permission_required = "evaluation.expert_home"
-    template_name = "evaluation/expert_home.html"
-    extra_context = {"page_title": gettext_lazy("我的评审任务")}
 
 
 def _query_without_page(request) -> str:
@@ -125,7 +113,6 @@ MOVE_FORMS = {
     "reject": RejectForm,
     "close_expert_review": MoveForm,
     "close_site_inspection": MoveForm,
-    "propose": ProposeForm,
 }
 
 
@@ -139,8 +126,6 @@ def _perform(name, application, user, form, ip):
         )
     if name == "reject":
         return workflow.reject(application, user, data["comment"], ip=ip)
-    if name == "propose":
-        return workflow.propose(application, user, data["outcome"], data["comment"], ip=ip)
     return workflow.MOVES[name](application, user, ip=ip)
 
 

@@ -20,7 +20,8 @@ from applications.services import (
     step,
     with_contents,
 )
-from evaluation.models import LeadershipDecision, LeadershipMeeting, PreliminaryCheck
+from evaluation import inspection, panels
+from evaluation.models import ComprehensiveEvaluation, LeadershipDecision, LeadershipMeeting, PreliminaryCheck
 
 
 def _fresh(application: Application) -> Application:
@@ -116,9 +117,9 @@ def reject(application, user, reason: str, ip=None) -> Application:
     return application
 
 
-# Preconditions of later stages are added by the panels issue (all sheets submitted, inspection signed).
-CLOSE_EXPERT_REVIEW_CHECKS: list = []
-CLOSE_SITE_INSPECTION_CHECKS: list = []
+# Preconditions of the later stages: every assigned expert submitted; the inspection signed off.
+CLOSE_EXPERT_REVIEW_CHECKS = [panels.closing_problems]
+CLOSE_SITE_INSPECTION_CHECKS = [inspection.closing_problems]
 
 
 def _run_checks(checks, application):
@@ -132,7 +133,14 @@ def close_expert_review(application, user, ip=None) -> Application:
     check_allowed(application, "close_expert_review", user)
     _run_checks(CLOSE_EXPERT_REVIEW_CHECKS, application)
     with step(application):
-        move(application, "close_expert_review", user, ip=ip)
+        panel = panels.close(application)
+        move(
+            application,
+            "close_expert_review",
+            user,
+            comment=_("专家论证得分%(score)s。") % {"score": panel.result["used"]},
+            ip=ip,
+        )
         _tell_lead_unit(application, stage=application.get_status_display())
     return application
 
@@ -152,6 +160,9 @@ def propose(application, user, outcome: str, reason="", ip=None) -> Application:
     check_allowed(application, "propose", user)
     if outcome not in Outcome.values:
         raise ActionRefused(_("请选择拟认定或培育试点。"))
+    evaluation = ComprehensiveEvaluation.objects.filter(application=application).first()
+    if evaluation is None or evaluation.decision != outcome:
+        raise ActionRefused(_("请先在综合评估页面作出评估结论，提请审定的结论须与之一致。"))
     with step(application):
         application.outcome = outcome
         move(application, "propose", user, comment=f"{Outcome(outcome).label}。{reason}".strip("。"), ip=ip)
@@ -214,5 +225,4 @@ MOVES = {
     "reject": reject,
     "close_expert_review": close_expert_review,
     "close_site_inspection": close_site_inspection,
-    "propose": propose,
 }

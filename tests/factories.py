@@ -7,6 +7,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from accounts.models import District, Organisation, User
 from accounts.roles import Role
@@ -183,4 +184,147 @@ def complete_application(lead_user=None, **overrides) -> Application:
         Attachment.Kind.AUDIT,
     ):
         make_attachment(application, kind)
+    return application
+
+
+# --- applications along the lifecycle (through the real services, never by setting the status) ---------
+
+
+def all_checklist_items() -> list[str]:
+    """Every item of the 材料初审 checklist (evaluation.models.PreliminaryCheck.Item)."""
+    from evaluation.models import PreliminaryCheck
+
+    return list(PreliminaryCheck.Item.values)
+
+
+def expert_user(**kwargs) -> User:
+    """An expert of the pool: the role, and a profile naming an employer of their own (no conflicts)."""
+    from evaluation.models import ExpertProfile
+
+    user = user_with_role(Role.EXPERT, **kwargs)
+    ExpertProfile.objects.create(user=user, title="教授级高级工程师", employer=OrganisationFactory())
+    return user
+
+
+def complete_expert_review(application, staff, ratio: Decimal = Decimal("0.9")):
+    """专家论证 done for real (evaluation.panels): a panel of the policy's minimum size; every expert
+    declares no conflict and submits a full sheet at ``ratio`` of each criterion's maximum."""
+    from evaluation import panels
+    from evaluation.models import Assignment
+
+    application = Application.objects.get(pk=application.pk)
+    panel = panels.create_panel(application, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    size = (application.policy or Policy.current()).min_panel_size
+    panels.assign(panel, staff, [expert_user() for _ in range(size)])
+    criteria = list(panel.template.criteria.all())
+    answers = dict.fromkeys(Assignment.CONFLICT_QUESTIONS, False)
+    for assignment in panel.assignments.select_related("expert").order_by("pk"):
+        assignment = panels.declare(assignment, assignment.expert, answers)
+        scores = {c.pk: ((c.max_points * ratio).quantize(Decimal("0.1")), "") for c in criteria}
+        panels.save_sheet(assignment, assignment.expert, scores, "同意通过专家论证。", submit=True)
+    return panel
+
+
+def complete_site_inspection(application, staff, leader=None, score: Decimal = Decimal("85")):
+    """现场考核 done for real (evaluation.inspection): the record filled in and signed off by its leader."""
+    from evaluation import inspection
+    from evaluation.models import SiteInspection
+
+    leader = leader or staff
+    application = Application.objects.get(pk=application.pk)
+    record = inspection.open_inspection(
+        application, staff, leader=leader, visit_date=timezone.localdate(), team="张三，重庆大学，教授"
+    )
+    inspection.save_record(
+        record,
+        staff,
+        findings={item: {"finding": "与申报材料一致。"} for item in SiteInspection.Item.values},
+        score=score,
+        conclusion="现场考核通过。",
+    )
+    return inspection.sign_off(record, leader)
+
+
+def record_comprehensive_evaluation(application, staff, decision: str):
+    """The 综合评估 conclusion stored as evaluation.comprehensive computes it, without moving the
+    application (``comprehensive.decide`` would also propose it), so ``workflow.propose`` can be tested
+    on its own."""
+    from evaluation.comprehensive import compute, figures_for_model
+    from evaluation.models import ComprehensiveEvaluation
+
+    application = Application.objects.get(pk=application.pk)
+    return ComprehensiveEvaluation.objects.create(
+        application=application,
+        **figures_for_model(compute(application)),
+        decision=decision,
+        reason="测试：综合评估结论",
+        decided_by=staff,
+    )
+
+
+# The moves that bring a freshly submitted application to each state, made by commission staff.
+_PATH_FROM_SUBMITTED = {
+    "submitted": [],
+    "preliminary": ["start_preliminary"],
+    "returned": ["start_preliminary", "return_for_amendment"],
+    "expert_review": ["start_preliminary", "pass_preliminary"],
+    "site_inspection": ["start_preliminary", "pass_preliminary", "close_expert_review"],
+    "comprehensive": [
+        "start_preliminary",
+        "pass_preliminary",
+        "close_expert_review",
+        "close_site_inspection",
+    ],
+    "leadership": [
+        "start_preliminary",
+        "pass_preliminary",
+        "close_expert_review",
+        "close_site_inspection",
+        "decide",
+    ],
+    "rejected": ["start_preliminary", "reject"],
+}
+
+
+def application_in(status: str, staff=None, lead_user=None, outcome: str = "recognise", **overrides):
+    """A complete application brought to ``status`` by the real steps: submitted by its lead unit, then
+    moved by commission staff (``staff``, or a new commission staff user) with evaluation.workflow, the
+    expert panel and site inspection run for real, and 综合评估 decided with ``outcome``.
+
+    ``draft`` and ``withdrawn`` (from submitted) are reached too. The returned object is fresh from the
+    database.
+    """
+    from applications import services
+    from evaluation import comprehensive, workflow
+
+    application = complete_application(lead_user=lead_user, **overrides)
+    lead = lead_user or application.created_by
+    if status == "draft":
+        return Application.objects.get(pk=application.pk)
+    services.submit(application, lead)
+    if status == "withdrawn":
+        services.withdraw(application, lead, reason="测试：撤回")
+        return Application.objects.get(pk=application.pk)
+    staff = staff or user_with_role(Role.COMMISSION_STAFF)
+    for name in _PATH_FROM_SUBMITTED[status]:
+        if name == "pass_preliminary":
+            workflow.pass_preliminary(application, staff, all_checklist_items())
+        elif name == "return_for_amendment":
+            workflow.return_for_amendment(application, staff, "测试：请修改", {})
+        elif name == "reject":
+            workflow.reject(application, staff, "测试：不予认定")
+        elif name == "close_expert_review":
+            complete_expert_review(application, staff)
+            workflow.close_expert_review(application, staff)
+        elif name == "close_site_inspection":
+            complete_site_inspection(application, staff)
+            workflow.close_site_inspection(application, staff)
+        elif name == "decide":
+            comprehensive.decide(
+                Application.objects.get(pk=application.pk), staff, outcome, reason="测试：综合评估结论"
+            )
+        else:
+            getattr(workflow, name)(application, staff)
+    application = Application.objects.get(pk=application.pk)
+    assert application.status == status, (application.status, status)
     return application

@@ -130,6 +130,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "retry-unsent-notifications": {"task": "accounts.tasks.retry_unsent_notifications", "schedule": 120.0},
+    "remind-experts": {"task": "evaluation.tasks.remind_experts", "schedule": 3600.0},
 }
 
 # --- Passwords, sessions --------------------------------------------------------------------------------

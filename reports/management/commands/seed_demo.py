@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from accounts import demo as accounts_demo
 from applications import demo as applications_demo
+from evaluation import demo as evaluation_demo
 
 
 class Command(BaseCommand):
@@ -10,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = accounts_demo.seed()
         applications_demo.seed(users)
+        evaluation_demo.seed(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Password for every demo account: {accounts_demo.DEMO_PASSWORD}"

@@ -1,0 +1,111 @@
+"""现场考核: the inspection record, its files and the leader's sign-off (the precondition of 综合评估)."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.models import Application, Status
+from applications.services import ActionRefused, record
+from applications.uploads import inspect
+from evaluation.models import InspectionFile, SiteInspection
+
+IMAGE_OR_PDF = "other"  # uploads.ALLOWED_TYPES key accepting PDF, JPG and PNG
+
+
+def _editable(inspection: SiteInspection, user):
+    if inspection.signed_off_at:
+        raise ActionRefused(_("现场考核已由组长签字确认，不能再修改。"))
+    if not (user.has_perm("evaluation.review", inspection.application) or user.pk == inspection.leader_id):
+        raise ActionRefused(_("只有工作人员或考核组长可以填写现场考核。"))
+
+
+def open_inspection(application: Application, user, *, leader, visit_date=None, team="") -> SiteInspection:
+    if not user.has_perm("evaluation.review", application):
+        raise ActionRefused(_("只有市经济信息委工作人员可以安排现场考核。"))
+    if application.status != Status.SITE_INSPECTION:
+        raise ActionRefused(
+            _("该申报当前处于“%(status)s”阶段，不能安排现场考核。")
+            % {"status": application.get_status_display()}
+        )
+    inspection, _created = SiteInspection.objects.update_or_create(
+        application=application, defaults={"leader": leader, "visit_date": visit_date, "team": team}
+    )
+    return inspection
+
+
+def save_record(
+    inspection: SiteInspection, user, *, findings: dict, score, conclusion: str, visit_date=None, team=None
+):
+    _editable(inspection, user)
+    valid = {key: findings.get(key, {}) for key in SiteInspection.Item.values}
+    inspection.findings = valid
+    inspection.score = score
+    inspection.conclusion = conclusion
+    if visit_date is not None:
+        inspection.visit_date = visit_date
+    if team is not None:
+        inspection.team = team
+    inspection.full_clean()
+    inspection.save()
+    return inspection
+
+
+def add_file(inspection: SiteInspection, user, upload, caption="", max_mb=20) -> InspectionFile:
+    _editable(inspection, user)
+    facts = inspect(upload, IMAGE_OR_PDF, max_mb)
+    item = InspectionFile(
+        inspection=inspection,
+        original_name=facts["original_name"],
+        content_type=facts["content_type"],
+        caption=caption,
+        uploaded_by=user,
+    )
+    item.file.save(facts["original_name"], upload, save=False)
+    item.save()
+    return item
+
+
+def sign_off_problems(inspection: SiteInspection) -> list[str]:
+    problems = []
+    if inspection.visit_date is None:
+        problems.append(_("请填写考核日期。"))
+    for value, label in SiteInspection.Item.choices:
+        if not (inspection.findings.get(value) or {}).get("finding", "").strip():
+            problems.append(_("“%(item)s”尚未填写核查情况。") % {"item": label})
+    if inspection.score is None:
+        problems.append(_("请填写现场考核得分。"))
+    if not inspection.conclusion.strip():
+        problems.append(_("请填写考核结论。"))
+    return problems
+
+
+def sign_off(inspection: SiteInspection, user, ip=None) -> SiteInspection:
+    """The team leader signs the record off; after that it is locked."""
+    if user.pk != inspection.leader_id:
+        raise ActionRefused(_("只有考核组长可以签字确认。"))
+    if inspection.signed_off_at:
+        raise ActionRefused(_("已经签字确认。"))
+    problems = sign_off_problems(inspection)
+    if problems:
+        raise ActionRefused(_("现场考核记录不完整，不能签字："), details=problems)
+    with transaction.atomic():
+        inspection.signed_off_at = timezone.now()
+        inspection.save(update_fields=["signed_off_at"])
+        record(
+            inspection.application,
+            "inspection_signed_off",
+            user,
+            comment=_("现场考核得分%(score)s。%(conclusion)s")
+            % {"score": inspection.score, "conclusion": inspection.conclusion},
+            ip=ip,
+        )
+    return inspection
+
+
+def closing_problems(application: Application) -> list[str]:
+    inspection = SiteInspection.objects.filter(application=application).first()
+    if inspection is None:
+        return [_("尚未安排现场考核。")]
+    if inspection.signed_off_at is None:
+        return [_("现场考核记录尚未由考核组长签字确认。")]
+    return []

@@ -1,0 +1,373 @@
+"""Pages of the expert review, the site inspection and the comprehensive evaluation."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.decorators import page_permission
+from accounts.http import client_ip
+from accounts.models import User
+from applications.eligibility import evaluate
+from applications.models import Application, Policy, Status
+from applications.services import ActionRefused, with_contents
+from evaluation import comprehensive, inspection, panels
+from evaluation.forms import (
+    AssignForm,
+    DecisionForm,
+    DeclarationForm,
+    InspectionFileForm,
+    InspectionOpenForm,
+    InspectionRecordForm,
+    PanelForm,
+    ScoreSheetForm,
+)
+from evaluation.models import Assignment, InspectionFile, ScoreSheetTemplate, SiteInspection
+
+
+def _refused(request, error: ActionRefused):
+    messages.error(request, error.message)
+    for detail in error.details:
+        messages.warning(request, detail)
+
+
+def _staff_application(request, pk) -> Application:
+    application = get_object_or_404(with_contents().select_related("policy"), pk=pk)
+    if not request.user.has_perm("evaluation.review", application):
+        raise PermissionDenied
+    return application
+
+
+# --- experts -----------------------------------------------------------------------------------------------
+
+
+@page_permission("evaluation.expert_home")
+def my_assignments(request):
+    """我的评审任务: only this expert's assignments, open ones first."""
+    queryset = (
+        Assignment.objects.filter(expert=request.user)
+        .select_related("panel__application__field", "panel__application__lead_unit", "sheet")
+        .order_by("panel__deadline", "pk")
+    )
+    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    return render(request, "evaluation/expert_home.html", {"page_title": _("我的评审任务"), "page": page})
+
+
+def _own_assignment(request, pk) -> Assignment:
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("panel__template", "panel__application", "sheet"), pk=pk
+    )
+    if assignment.expert_id != request.user.pk:
+        raise PermissionDenied
+    return assignment
+
+
+@page_permission("evaluation.expert_home")
+def assignment_page(request, pk):
+    """The declaration first; then the application (read-only) beside the score sheet."""
+    assignment = _own_assignment(request, pk)
+    application = with_contents().get(pk=assignment.panel.application_id)
+    if assignment.state == Assignment.State.ASSIGNED:
+        form = DeclarationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                assignment = panels.declare(assignment, request.user, form.answers(), ip=client_ip(request))
+            except ActionRefused as error:
+                _refused(request, error)
+            else:
+                if assignment.state == Assignment.State.WITHDRAWN:
+                    messages.info(request, _("您已声明存在回避情形，本任务已回避，工作人员将另行安排专家。"))
+                    return redirect("evaluation:expert_home")
+                messages.success(request, _("回避声明已提交，请开始评分。"))
+                return redirect("evaluation:assignment", pk=pk)
+        return render(
+            request,
+            "evaluation/declaration.html",
+            {"page_title": _("回避声明"), "assignment": assignment, "application": application, "form": form},
+        )
+    if assignment.state == Assignment.State.WITHDRAWN:
+        messages.info(request, _("本任务已回避。"))
+        return redirect("evaluation:expert_home")
+    scores = list(assignment.sheet.scores.select_related("criterion").order_by("criterion__order"))
+    locked = assignment.state == Assignment.State.SUBMITTED
+    form = ScoreSheetForm(
+        request.POST if request.method == "POST" and not locked else None,
+        scores=scores,
+        initial={"opinion": assignment.sheet.opinion},
+    )
+    if request.method == "POST" and not locked and form.is_valid():
+        submit = "submit" in request.POST
+        if submit and not request.POST.get("confirm_submit"):
+            messages.error(request, _("提交前请勾选确认：提交后评分不能修改。"))
+        else:
+            try:
+                panels.save_sheet(
+                    assignment, request.user, form.scores(), form.cleaned_data["opinion"], submit=submit
+                )
+            except ActionRefused as error:
+                _refused(request, error)
+            else:
+                messages.success(request, _("评分已提交，不能再修改。") if submit else _("评分草稿已保存。"))
+                return redirect("evaluation:assignment", pk=pk)
+    return render(
+        request,
+        "evaluation/score_sheet.html",
+        {
+            "page_title": _("专家评分"),
+            "assignment": assignment,
+            "application": application,
+            "form": form,
+            "locked": locked,
+            "sheet": assignment.sheet,
+        },
+    )
+
+
+# --- staff: the panel ---------------------------------------------------------------------------------------
+
+
+@page_permission("evaluation.staff_home")
+def panel_page(request, pk):
+    """The staff panel view: assignment, progress, and (once complete) the aggregate and every sheet."""
+    application = _staff_application(request, pk)
+    panel = application.panels.filter(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW).first()
+    if panel is None:
+        form = PanelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                panel = panels.create_panel(application, request.user, deadline=form.cleaned_data["deadline"])
+            except ActionRefused as error:
+                _refused(request, error)
+            else:
+                messages.success(request, _("专家组已组建，请分配专家。"))
+                return redirect("evaluation:panel", pk=pk)
+        return render(
+            request,
+            "evaluation/panel_new.html",
+            {"page_title": _("组建专家论证组"), "application": application, "form": form},
+        )
+    panel = panels.panel_for_view(panel.pk)
+    suggestions = panels.suggest_experts(application, panel) if not panel.closed_at else []
+    assign_form = AssignForm(request.POST or None, suggestions=suggestions)
+    if request.method == "POST" and assign_form.is_valid():
+        experts = list(
+            User.objects.filter(pk__in=assign_form.cleaned_data["experts"]).select_related(
+                "expert_profile__employer"
+            )
+        )
+        try:
+            panels.assign(panel, request.user, experts)
+        except ActionRefused as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("已分配%(n)d位专家，并已通知他们。") % {"n": len(experts)})
+            return redirect("evaluation:panel", pk=pk)
+    assignments = list(panel.assignments.all())
+    active = [a for a in assignments if a.is_active]
+    complete = bool(active) and all(a.state == Assignment.State.SUBMITTED for a in active)
+    policy = application.policy or Policy.current()
+    return render(
+        request,
+        "evaluation/panel.html",
+        {
+            "page_title": _("专家论证"),
+            "application": application,
+            "panel": panel,
+            "assignments": assignments,
+            "progress": {
+                "assigned": len(assignments),
+                "declared": sum(
+                    1
+                    for a in assignments
+                    if a.state in (Assignment.State.DECLARED, Assignment.State.SUBMITTED)
+                ),
+                "submitted": sum(1 for a in assignments if a.state == Assignment.State.SUBMITTED),
+                "withdrawn": sum(1 for a in assignments if a.state == Assignment.State.WITHDRAWN),
+                "outstanding": sum(1 for a in active if a.state != Assignment.State.SUBMITTED),
+            },
+            "overdue": [
+                a for a in active if a.state != Assignment.State.SUBMITTED and panel.deadline < timezone.now()
+            ],
+            "complete": complete,
+            "aggregate": panels.aggregate(panel, policy) if complete else None,
+            "criteria": list(panel.template.criteria.all()),
+            "policy": policy,
+            "assign_form": assign_form,
+            "suggestions": suggestions,
+            "problems": panels.closing_problems(application)
+            if application.status == Status.EXPERT_REVIEW
+            else [],
+        },
+    )
+
+
+# --- staff: site inspection ---------------------------------------------------------------------------------
+
+
+def _inspection_access(request, application) -> SiteInspection | None:
+    found = SiteInspection.objects.filter(application=application).select_related("leader").first()
+    staff = request.user.has_perm("evaluation.review", application)
+    if not staff and not (found and found.leader_id == request.user.pk):
+        raise PermissionDenied
+    return found
+
+
+@page_permission("evaluation.inspection")
+def inspection_page(request, pk):
+    application = get_object_or_404(with_contents(), pk=pk)
+    found = _inspection_access(request, application)
+    if found is None:
+        form = InspectionOpenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                inspection.open_inspection(application, request.user, **form.cleaned_data)
+            except ActionRefused as error:
+                _refused(request, error)
+            else:
+                messages.success(request, _("已安排现场考核。"))
+                return redirect("evaluation:inspection", pk=pk)
+        return render(
+            request,
+            "evaluation/inspection_new.html",
+            {"page_title": _("安排现场考核"), "application": application, "form": form},
+        )
+    initial = {
+        "visit_date": found.visit_date,
+        "team": found.team,
+        "score": found.score,
+        "conclusion": found.conclusion,
+    }
+    for key, value in (found.findings or {}).items():
+        initial[f"ok_{key}"] = value.get("ok")
+        initial[f"finding_{key}"] = value.get("finding", "")
+    form = InspectionRecordForm(request.POST if "save_record" in request.POST else None, initial=initial)
+    file_form = InspectionFileForm(
+        request.POST if "add_file" in request.POST else None,
+        request.FILES if "add_file" in request.POST else None,
+    )
+    if request.method == "POST":
+        try:
+            if "save_record" in request.POST and form.is_valid():
+                data = form.cleaned_data
+                inspection.save_record(
+                    found,
+                    request.user,
+                    findings=form.findings(),
+                    score=data["score"],
+                    conclusion=data["conclusion"],
+                    visit_date=data["visit_date"],
+                    team=data["team"],
+                )
+                messages.success(request, _("现场考核记录已保存。"))
+                return redirect("evaluation:inspection", pk=pk)
+            if "add_file" in request.POST and file_form.is_valid():
+                inspection.add_file(
+                    found,
+                    request.user,
+                    file_form.cleaned_data["file"],
+                    file_form.cleaned_data["caption"],
+                    max_mb=Policy.current().attachment_max_mb,
+                )
+                messages.success(request, _("已上传。"))
+                return redirect("evaluation:inspection", pk=pk)
+            if "sign_off" in request.POST:
+                inspection.sign_off(found, request.user, ip=client_ip(request))
+                messages.success(request, _("现场考核记录已签字确认。"))
+                return redirect("evaluation:inspection", pk=pk)
+        except ActionRefused as error:
+            _refused(request, error)
+        except ValidationError as error:  # model validation (a score above 100): the typed values stay
+            messages.error(request, "；".join(error.messages))
+    return render(
+        request,
+        "evaluation/inspection.html",
+        {
+            "page_title": _("现场考核"),
+            "application": application,
+            "inspection": found,
+            "form": form,
+            "file_form": file_form,
+            "files": found.files.all(),
+            "items": [
+                (value, label, form[f"ok_{value}"], form[f"finding_{value}"])
+                for value, label in SiteInspection.Item.choices
+            ],
+            "is_leader": found.leader_id == request.user.pk,
+            "problems": inspection.sign_off_problems(found),
+        },
+    )
+
+
+@page_permission("evaluation.inspection")
+def inspection_file(request, pk, file_pk):
+    application = get_object_or_404(Application, pk=pk)
+    _inspection_access(request, application)
+    item = get_object_or_404(InspectionFile, pk=file_pk, inspection__application=application)
+    response = FileResponse(item.file.open("rb"), filename=item.original_name, content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- staff: comprehensive evaluation ---------------------------------------------------------------------
+
+
+@page_permission("evaluation.staff_home")
+def comprehensive_page(request, pk):
+    application = _staff_application(request, pk)
+    try:
+        figures = comprehensive.compute(application)
+    except ActionRefused as error:
+        _refused(request, error)
+        return redirect("evaluation:application", pk=pk)
+    form = DecisionForm(request.POST or None, initial={"decision": figures["recommendation"]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            comprehensive.decide(
+                application,
+                request.user,
+                form.cleaned_data["decision"],
+                form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+        except ActionRefused as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("综合评估结论已记录。"))
+            return redirect("evaluation:application", pk=pk)
+    return render(
+        request,
+        "evaluation/comprehensive.html",
+        {
+            "page_title": _("综合评估"),
+            "application": application,
+            "figures": figures,
+            "form": form,
+            "policy": application.policy or Policy.current(),
+            "can_decide": application.status == Status.COMPREHENSIVE,
+        },
+    )
+
+
+@page_permission("evaluation.staff_home")
+def summary(request, pk):
+    """A printable evaluation summary: eligibility, expert aggregate, inspection, composite and decision."""
+    application = _staff_application(request, pk)
+    panel = application.panels.filter(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW).first()
+    panel = panels.panel_for_view(panel.pk) if panel else None
+    policy = application.policy or Policy.current()
+    return render(
+        request,
+        "evaluation/summary.html",
+        {
+            "page_title": _("评审情况汇总表"),
+            "application": application,
+            "checks": evaluate(application, policy),
+            "panel": panel,
+            "aggregate": panels.aggregate(panel, policy) if panel else None,
+            "inspection": SiteInspection.objects.filter(application=application).first(),
+            "evaluation": getattr(application, "comprehensive", None),
+        },
+    )
