@@ -14,7 +14,11 @@ NAVIGATION = {
     Role.AUDIT_ADMIN: [(_("审计管理"), "accounts:audit_admin_home")],
 }
 
-PUBLIC_NAVIGATION = [(_("首页"), "home")]
+PUBLIC_NAVIGATION = [
+    (_("首页"), "home"),
+    (_("公示公告"), "announcements:list"),
+    (_("创新中心名录"), "centres:directory"),
+]
 
 
 def navigation_for(user) -> list[tuple[str, str]]:

@@ -225,8 +225,11 @@ def field_clash(application: Application) -> list[Application]:
     """Recognised centres already in the application's field (one centre per field)."""
     if application.field_id is None:
         return []
+    # A centre excluded from support or stripped of its title no longer holds the field. The centre lives
+    # in a higher app; it is reached by its relation name only (no import).
     return list(
         Application.objects.filter(field_id=application.field_id, status=Status.AWARDED)
         .exclude(pk=application.pk)
+        .exclude(centre__status__in=("excluded", "withdrawn"))
         .select_related("lead_unit")
     )

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
     path("review/", include("evaluation.urls")),
+    path("announcements/", include("evaluation.public_urls")),
+    path("centres/", include("centres.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -14,7 +14,8 @@ from accounts.validators import credit_code_check_character
 from applications import services
 from applications.demo import fill_complete
 from applications.models import Application, Field
-from evaluation import comprehensive, inspection, panels, workflow
+from applications.services import ActionRefused
+from evaluation import comprehensive, inspection, panels, publicity, workflow
 from evaluation.models import Assignment, ExpertProfile, PreliminaryCheck, SiteInspection
 
 EXPERTS = [
@@ -42,6 +43,9 @@ STAGES = [
     ),
     ("重庆市集成电路创新中心", "集成电路", "重庆示范微电子有限公司", "91500000MA60DEM30", "comprehensive"),
     ("重庆市智能装备创新中心", "智能装备", "重庆示范智能装备有限公司", "91500000MA60DEM40", "leadership"),
+    ("重庆市新材料创新中心", "化工新材料", "重庆示范新材料有限公司", "91500000MA60DEM50", "publicity"),
+    ("重庆市物联网创新中心", "物联网", "重庆示范物联网有限公司", "91500000MA60DEM60", "awarded"),
+    ("重庆市虚拟现实创新中心", "虚拟现实", "重庆示范虚拟现实有限公司", "91500000MA60DEM70", "awarded"),
 ]
 SCORES = [Decimal(x) for x in ("17", "22", "17", "18", "13")]  # per criterion of the default sheet: 87
 
@@ -176,3 +180,53 @@ def seed(users) -> None:
         if target == "comprehensive":
             continue
         comprehensive.decide(Application.objects.get(pk=application.pk), staff, "recognise")
+        if target == "leadership":
+            continue
+        try:
+            _through_leadership_and_publicity(application, staff, centre, past=target == "awarded")
+        except ActionRefused as error:  # e.g. the period reaches a year whose holidays are not entered yet
+            print(f"demo: {centre} stays before publicity: {error.message}")
+            continue
+        if target == "awarded":
+            application = Application.objects.get(pk=application.pk)
+            publicity.close_expired()
+            publicity.record_approval(
+                Application.objects.get(pk=application.pk),
+                staff,
+                document_number=f"渝经信发〔{timezone.localdate().year}〕{application.pk}号",
+                document_date=timezone.localdate(),
+            )
+            publicity.award(
+                Application.objects.get(pk=application.pk),
+                staff,
+                plaque_number=f"CQZZCX-{timezone.localdate().year}-{application.pk:03d}",
+                award_date=timezone.localdate(),
+            )
+
+
+def _through_leadership_and_publicity(application, staff, centre, past: bool):
+    from django.core.files.base import ContentFile
+
+    from applications.demo import demo_pdf
+
+    minutes = ContentFile(demo_pdf("minutes"), name="会议纪要.pdf")
+    workflow.record_leadership_meeting(
+        staff,
+        meeting_date=timezone.localdate(),
+        title="委主任办公会（示范）",
+        minutes=minutes,
+        decisions={application.pk: ("approve", "")},
+    )
+    # A closed announcement starts far enough back for its five working days to have passed.
+    starts_at = timezone.now() - timedelta(days=20) if past else timezone.now()
+    publicity.open_publicity(
+        staff,
+        [Application.objects.get(pk=application.pk)],
+        title=f"关于{centre}拟认定为重庆市制造业创新中心的公示",
+        list_type="recognise",
+        starts_at=starts_at,
+        contact_person="张伟",
+        contact_phone="023-63899999",
+        contact_address="重庆市渝北区示范路1号",
+        supervision_phone="023-63899000",
+    )

@@ -268,3 +268,51 @@ class DecisionForm(forms.Form):
         from evaluation.models import ComprehensiveEvaluation
 
         self.fields["decision"].choices = ComprehensiveEvaluation.Recommendation.choices
+
+
+class OpenPublicityForm(forms.Form):
+    title = forms.CharField(label=_("公示标题"), max_length=200)
+    list_type = forms.ChoiceField(label=_("名单类型"), choices=Outcome.choices)
+    starts_at = forms.DateTimeField(
+        label=_("公示开始时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        initial=timezone.localtime,
+    )
+    contact_person = forms.CharField(label=_("联系人"), max_length=60)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=40)
+    contact_address = forms.CharField(label=_("通讯地址"), max_length=300)
+    supervision_phone = forms.CharField(label=_("监督电话"), max_length=40)
+    applications = forms.MultipleChoiceField(label=_("列入公示的申报"), widget=forms.CheckboxSelectMultiple)
+    confirm = forms.BooleanField(label=_("确认发布。公示发布后即向社会公开，不能撤回。"))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {str(a.pk): a for a in candidates}
+        self.fields["applications"].choices = [
+            (str(a.pk), f"{a.number} {a}（{a.lead_unit}，{a.get_outcome_display()}）") for a in candidates
+        ]
+
+    def selected(self):
+        return [self.candidates[pk] for pk in self.cleaned_data["applications"]]
+
+
+class ResolveObjectionForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("异议是否成立"),
+        choices=[("dismissed", _("不成立")), ("upheld", _("成立"))],
+        widget=forms.RadioSelect,
+    )
+    resolution = forms.CharField(label=_("处理意见"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ApprovalForm(forms.Form):
+    document_number = forms.CharField(
+        label=_("批复文号"), max_length=100, help_text=_("例如：渝经信发〔2026〕12号")
+    )
+    document_date = forms.DateField(label=_("批复日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class AwardForm(forms.Form):
+    plaque_number = forms.CharField(label=_("牌匾编号"), max_length=50)
+    award_date = forms.DateField(label=_("授牌日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    confirm = forms.BooleanField(label=_("确认授牌。授牌后创新中心列入公开名录。"))

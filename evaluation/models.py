@@ -466,3 +466,158 @@ class ComprehensiveEvaluation(models.Model):
 
     def __str__(self):
         return f"{self.application}: {self.composite}"
+
+
+# --- publicity, objections, approval ------------------------------------------------------------------------
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def open_at(self, moment):
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+    def due_for_closing(self, moment):
+        return self.filter(ends_at__lte=moment, closed_at__isnull=True)
+
+
+class Announcement(models.Model):
+    """公示: one announcement lists one or many applications; its end is computed once and stored."""
+
+    class ListType(models.TextChoices):
+        RECOGNISE = "recognise", _("拟认定")
+        PILOT = "pilot", _("培育试点")
+
+    title = models.CharField(_("公示标题"), max_length=200)
+    list_type = models.CharField(_("名单类型"), max_length=20, choices=ListType.choices)
+    starts_at = models.DateTimeField(_("公示开始"))
+    ends_at = models.DateTimeField(_("公示截止"), db_index=True)
+    working_days = models.PositiveSmallIntegerField(_("公示期（工作日）"))
+    contact_person = models.CharField(_("联系人"), max_length=60)
+    contact_phone = models.CharField(_("联系电话"), max_length=40)
+    contact_address = models.CharField(_("通讯地址"), max_length=300)
+    supervision_phone = models.CharField(_("监督电话"), max_length=40)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(_("期满处理时间"), null=True, blank=True)
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["closed_at", "ends_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def is_open(self, moment) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+
+class AnnouncementEntry(models.Model):
+    announcement = models.ForeignKey(Announcement, on_delete=models.PROTECT, related_name="entries")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="announcement_entries"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("公示名单")
+        verbose_name_plural = _("公示名单")
+        ordering = ["announcement", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "application"], name="application_once_per_announcement"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.announcement_id}: {self.application_id}"
+
+
+class Objection(models.Model):
+    """异议: real-name. The objector's identity is shown to commission staff only."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("个人")
+        ORGANISATION = "organisation", _("单位")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        DISMISSED = "dismissed", _("不成立")
+        UPHELD = "upheld", _("成立")
+
+    reference = models.CharField(_("受理编号"), max_length=30, unique=True)
+    entry = models.ForeignKey(AnnouncementEntry, on_delete=models.PROTECT, related_name="objections")
+    kind = models.CharField(_("异议人类型"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("姓名或单位名称"), max_length=200)
+    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=60, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20)
+    statement = models.TextField(_("异议内容"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        _("处理结果"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    resolution = models.TextField(_("处理意见"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.reference
+
+
+def objection_file_path(instance, filename):
+    import uuid
+
+    from applications.models import SUFFIX_BY_TYPE
+
+    suffix = SUFFIX_BY_TYPE.get(instance.content_type, "")
+    return f"objections/{instance.objection_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class ObjectionFile(models.Model):
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", _("证据材料")
+        SEALED_LETTER = "sealed_letter", _("加盖公章的异议书")
+
+    objection = models.ForeignKey(Objection, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=objection_file_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        verbose_name = _("异议材料")
+        verbose_name_plural = _("异议材料")
+
+    def __str__(self):
+        return self.original_name
+
+
+class Approval(models.Model):
+    """批复: the approval document for an application that passed publicity."""
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="approval"
+    )
+    document_number = models.CharField(_("批复文号"), max_length=100)
+    document_date = models.DateField(_("批复日期"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("批复")
+        verbose_name_plural = _("批复")
+
+    def __str__(self):
+        return self.document_number

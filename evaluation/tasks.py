@@ -39,3 +39,11 @@ def remind_experts() -> int:
                 )
                 sent += 1
     return sent
+
+
+@shared_task
+def close_expired_publicity() -> dict:
+    """Beat: close every publicity period whose end has passed (see evaluation.publicity.close_expired)."""
+    from evaluation.publicity import close_expired
+
+    return close_expired()

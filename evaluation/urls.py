@@ -1,6 +1,6 @@
 from django.urls import path
 
-from evaluation import panel_views, views
+from evaluation import panel_views, publicity_views, views
 
 app_name = "evaluation"
 
@@ -21,4 +21,10 @@ urlpatterns = [
     path("applications/<int:pk>/preliminary/", views.preliminary, name="preliminary"),
     path("applications/<int:pk>/move/<slug:name>/", views.move, name="move"),
     path("leadership/", views.leadership, name="leadership"),
+    path("publicity/", publicity_views.announcements, name="announcements"),
+    path("publicity/new/", publicity_views.open_publicity, name="publicity_new"),
+    path("publicity/<int:pk>/objections/", publicity_views.objections, name="objections"),
+    path("objections/<int:pk>/files/<int:file_pk>/", publicity_views.objection_file, name="objection_file"),
+    path("applications/<int:pk>/approval/", publicity_views.approval_and_award, name="approval"),
+    path("applications/<int:pk>/approval/notice/", publicity_views.approval_notice, name="approval_notice"),
 ]

@@ -13,7 +13,7 @@ from accounts.http import client_ip
 from applications.eligibility import evaluate, field_clash, missing_for_submission
 from applications.models import Application, ApplicationEvent, Policy, Status
 from applications.services import ActionRefused, transition_label, with_contents
-from evaluation import workflow
+from evaluation import publicity, workflow
 from evaluation.filters import WAITING_FOR_STAFF, WorkbenchFilter
 from evaluation.forms import (
     LeadershipMeetingForm,
@@ -75,7 +75,7 @@ def available_moves(application, user) -> list:
     return [
         (t.name, t.custom.get("label", t.name))
         for t in application.get_available_user_status_transitions(user)
-        if t.name in workflow.MOVES
+        if t.name in MOVE_FORMS
     ]
 
 
@@ -113,6 +113,8 @@ MOVE_FORMS = {
     "reject": RejectForm,
     "close_expert_review": MoveForm,
     "close_site_inspection": MoveForm,
+    "approve": MoveForm,
+    "send_back_after_objection": MoveForm,
 }
 
 
@@ -126,6 +128,10 @@ def _perform(name, application, user, form, ip):
         )
     if name == "reject":
         return workflow.reject(application, user, data["comment"], ip=ip)
+    if name == "approve":
+        return publicity.approve(application, user, ip=ip)
+    if name == "send_back_after_objection":
+        return publicity.send_back_after_objection(application, user, data["comment"], ip=ip)
     return workflow.MOVES[name](application, user, ip=ip)
 
 

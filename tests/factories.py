@@ -328,3 +328,98 @@ def application_in(status: str, staff=None, lead_user=None, outcome: str = "reco
     application = Application.objects.get(pk=application.pk)
     assert application.status == status, (application.status, status)
     return application
+
+
+# --- experts, panels and policy versions (evaluation.panels) -----------------------------------------------
+
+
+def expert_with_profile(employer=None, fields=(), title="研究员", **kwargs) -> User:
+    """An expert of the pool whose employer (default: an organisation of their own) and fields are chosen."""
+    from evaluation.models import ExpertProfile
+
+    user = user_with_role(Role.EXPERT, **kwargs)
+    profile = ExpertProfile.objects.create(
+        user=user, title=title, employer=employer if employer is not None else OrganisationFactory()
+    )
+    if fields:
+        profile.fields.set(fields)
+    return user
+
+
+def application_in_expert_review(staff=None, lead_user=None, **overrides) -> Application:
+    """A complete application moved to 专家论证 by the real steps, without a panel yet."""
+    return application_in("expert_review", staff=staff, lead_user=lead_user, **overrides)
+
+
+def policy_version(**changes) -> Policy:
+    """A new Policy version (rows are append-only) copying the version in force, with ``changes``."""
+    current = Policy.current()
+    skip = {"id", "version", "effective_from", "created_at", "created_by", "note"}
+    values = {f.name: getattr(current, f.name) for f in Policy._meta.concrete_fields if f.name not in skip}
+    values.update(changes)
+    return Policy.objects.create(note="测试：新版本", **values)
+
+
+def stamp_policy(application, policy: Policy) -> Application:
+    """Make ``policy`` the version the application is judged against (as submission would have stamped)."""
+    Application.objects.filter(pk=application.pk).update(policy=policy)
+    return Application.objects.get(pk=application.pk)
+
+
+def declare_no_conflict(assignment):
+    """The assigned expert answers every conflict-of-interest question "no" (evaluation.panels.declare)."""
+    from evaluation import panels
+    from evaluation.models import Assignment
+
+    return panels.declare(assignment, assignment.expert, dict.fromkeys(Assignment.CONFLICT_QUESTIONS, False))
+
+
+def points_for_total(criteria, total) -> dict:
+    """Per-criterion points adding up to ``total``: each criterion about its share of the maximum (in
+    halves), the last one taking the rest. ``criteria`` in order; returns {criterion id: (points, "")}."""
+    from decimal import ROUND_FLOOR
+
+    total = Decimal(total)
+    maximum = sum(c.max_points for c in criteria)
+    points = {}
+    given = Decimal(0)
+    for criterion in criteria[:-1]:
+        share = (criterion.max_points * total / maximum * 2).to_integral_value(rounding=ROUND_FLOOR) / 2
+        points[criterion.pk] = (share, "")
+        given += share
+    last = criteria[-1]
+    rest = total - given
+    assert 0 <= rest <= last.max_points, (total, rest)
+    points[last.pk] = (rest, "")
+    return points
+
+
+def submit_sheet(assignment, scores=None, total=None, opinion="同意。"):
+    """Declare no conflict if still needed, then submit a full sheet: ``scores`` as a list of points in
+    criterion order, or a ``total`` spread over the criteria by ``points_for_total``."""
+    from evaluation import panels
+    from evaluation.models import Assignment
+
+    if assignment.state == Assignment.State.ASSIGNED:
+        assignment = declare_no_conflict(assignment)
+    criteria = list(assignment.panel.template.criteria.order_by("order"))
+    if scores is not None:
+        values = {c.pk: (Decimal(str(p)), "") for c, p in zip(criteria, scores, strict=True)}
+    else:
+        values = points_for_total(criteria, total)
+    return panels.save_sheet(assignment, assignment.expert, values, opinion, submit=True)
+
+
+def panel_with_experts(application, staff, size=None, deadline=None, experts=None):
+    """An expert-review panel (evaluation.panels.create_panel) with ``size`` fresh experts assigned
+    (default: the policy's minimum). Returns (panel, assignments in assignment order)."""
+    from evaluation import panels
+
+    application = Application.objects.get(pk=application.pk)
+    deadline = deadline or timezone.now() + datetime.timedelta(days=7)
+    panel = panels.create_panel(application, staff, deadline=deadline)
+    if experts is None:
+        size = size or (application.policy or Policy.current()).min_panel_size
+        experts = [expert_with_profile() for _ in range(size)]
+    assignments = panels.assign(panel, staff, experts)
+    return panel, assignments

@@ -1,0 +1,57 @@
+"""Keeping uploaded files across a failed form submission.
+
+A browser cannot resend a file after the form comes back with errors; the files that were fine are kept
+here (storage + a cache entry for one hour) under a random token that the form carries in a hidden field.
+"""
+
+import secrets
+
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+TTL = 60 * 60
+
+
+def _key(token: str) -> str:
+    return f"upload-stash:{token}"
+
+
+def keep(token: str | None, uploads: dict) -> str:
+    """Store ``{field: UploadedFile}``; return the token (new or the given one)."""
+    token = token if token and token.isalnum() and len(token) == 32 else secrets.token_hex(16)
+    entries = cache.get(_key(token)) or {}
+    for field, upload in uploads.items():
+        upload.seek(0)
+        path = default_storage.save(f"stash/{token}/{field}", upload)
+        entries[field] = {"path": path, "name": upload.name}
+    cache.set(_key(token), entries, TTL)
+    return token
+
+
+def names(token: str | None) -> dict:
+    """``{field: original name}`` of what is kept under ``token``."""
+    if not token:
+        return {}
+    return {field: entry["name"] for field, entry in (cache.get(_key(token)) or {}).items()}
+
+
+def restore(token: str | None, files) -> dict:
+    """Files kept under ``token`` for the fields the new submission left empty, as Django ``File`` objects."""
+    if not token:
+        return {}
+    restored = {}
+    for field, entry in (cache.get(_key(token)) or {}).items():
+        if not files.get(field) and default_storage.exists(entry["path"]):
+            handle = default_storage.open(entry["path"], "rb")
+            restored[field] = File(handle, name=entry["name"])
+            restored[field].size = default_storage.size(entry["path"])
+    return restored
+
+
+def discard(token: str | None) -> None:
+    if not token:
+        return
+    for entry in (cache.get(_key(token)) or {}).values():
+        default_storage.delete(entry["path"])
+    cache.delete(_key(token))

@@ -1,0 +1,32 @@
+"""The public directory of recognised centres."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from centres.filters import CentreFilter
+from centres.models import Centre
+
+
+def directory(request):
+    filtered = CentreFilter(
+        request.GET, queryset=Centre.objects.public().for_list().order_by("-award_date", "name")
+    )
+    page = Paginator(filtered.qs, 30).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "centres/directory.html",
+        {
+            "page_title": _("制造业创新中心名录"),
+            "filter": filtered,
+            "page": page,
+            "query": params.urlencode(),
+        },
+    )
+
+
+def centre_page(request, pk):
+    centre = get_object_or_404(Centre.objects.public().for_list(), pk=pk)
+    return render(request, "centres/centre.html", {"page_title": centre.name, "centre": centre})

@@ -1,0 +1,114 @@
+"""Public pages of the publicity: no sign-in, no JavaScript needed."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from accounts import stash
+from accounts.http import client_ip
+from applications.models import Policy
+from applications.services import ActionRefused
+from evaluation import publicity
+from evaluation.models import Announcement, AnnouncementEntry
+from evaluation.public_forms import ObjectionForm
+
+OBJECTION_RATE = "5/h"
+
+
+def _published():
+    return Announcement.objects.filter(starts_at__lte=timezone.now())
+
+
+def announcement_list(request):
+    """Current announcements first (with their end time), then past ones."""
+    now = timezone.now()
+    current = list(_published().filter(ends_at__gt=now).annotate(n=Count("entries")).order_by("ends_at"))
+    past = _published().filter(ends_at__lte=now).annotate(n=Count("entries")).order_by("-ends_at")
+    page = Paginator(past, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "announcements/list.html",
+        {"page_title": _("公示公告"), "current": current, "page": page, "now": now},
+    )
+
+
+def _entries():
+    return AnnouncementEntry.objects.select_related("application__lead_unit", "application__field").order_by(
+        "order", "pk"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def announcement_detail(request, pk):
+    announcement = get_object_or_404(
+        _published().prefetch_related(Prefetch("entries", queryset=_entries())), pk=pk
+    )
+    now = timezone.now()
+    is_open = announcement.is_open(now)
+    form = None
+    token = request.POST.get("stash") if request.method == "POST" else None
+    if is_open:
+        files = request.FILES.copy() if request.method == "POST" else None
+        if files is not None:
+            files.update(stash.restore(token, request.FILES))
+        form = ObjectionForm(request.POST or None, files, announcement=announcement)
+    elif request.method == "POST":
+        messages.error(request, _("公示期已结束，不再受理异议。"))
+        return redirect("announcements:detail", pk=pk)
+    if request.method == "POST" and form is not None:
+        limited = is_ratelimited(
+            request, group="objections", key="ip", rate=OBJECTION_RATE, method="POST", increment=True
+        )
+        if limited:
+            messages.error(request, _("同一网络地址提交异议过于频繁，请一小时后再试，或拨打监督电话。"))
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                objection = publicity.lodge_objection(
+                    data["entry"],
+                    kind=data["kind"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    statement=data["statement"],
+                    id_number=data["id_number"],
+                    contact_person=data["contact_person"],
+                    files=form.files_to_store(),
+                    ip=client_ip(request),
+                    max_mb=Policy.current().attachment_max_mb,
+                )
+            except ActionRefused as error:
+                messages.error(request, error.message)
+            else:
+                stash.discard(token)
+                return render(
+                    request,
+                    "announcements/objection_received.html",
+                    {"page_title": _("异议已受理"), "objection": objection, "announcement": announcement},
+                )
+        if form.errors or limited:
+            good = {
+                name: request.FILES[name]
+                for name in ("evidence", "sealed_letter")
+                if name in request.FILES and name not in form.errors
+            }
+            if good:
+                token = stash.keep(token, good)
+    return render(
+        request,
+        "announcements/detail.html",
+        {
+            "page_title": announcement.title,
+            "announcement": announcement,
+            "is_open": is_open,
+            "now": now,
+            "form": form,
+            "stash_token": token or "",
+            "stashed": stash.names(token),
+        },
+        status=200,
+    )

@@ -1,0 +1,335 @@
+"""公示 and what follows: opening an announcement, objections, the deadline sweep, approval and award.
+
+Deadlines are stored, not scheduled: ``Announcement.ends_at`` is computed once in working days when the
+announcement opens; pages derive "open" from it, and the sweep (a beat task and a management command,
+the same function) closes what has expired. The sweep locks each announcement with SKIP LOCKED and moves
+each application through the usual ``step``/``move``, so two sweeps at once, or a late one, move each
+application exactly once.
+"""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from accounts.notifications import notify, users_with_role
+from accounts.roles import Role
+from applications.models import Application, Outcome, Policy, Status
+from applications.services import (
+    ActionRefused,
+    application_link,
+    check_allowed,
+    lead_unit_users,
+    move,
+    record,
+    staff_link,
+    step,
+)
+from applications.uploads import inspect
+from centres.services import create_centre
+from evaluation import workdays
+from evaluation.models import Announcement, AnnouncementEntry, Approval, Objection, ObjectionFile
+from evaluation.workflow import leadership_approved
+
+
+def open_publicity(
+    user,
+    applications,
+    *,
+    title,
+    list_type,
+    starts_at,
+    contact_person,
+    contact_phone,
+    contact_address,
+    supervision_phone,
+    ip=None,
+) -> Announcement:
+    """One announcement for one or many applications approved by the leadership, all or nothing."""
+    if not user.has_perm("evaluation.review"):
+        raise ActionRefused(_("只有市经济信息委工作人员可以发布公示。"))
+    applications = list(applications)
+    if not applications:
+        raise ActionRefused(_("请至少选择一个申报。"))
+    problems = []
+    for application in applications:
+        if application.status != Status.LEADERSHIP or not leadership_approved(application):
+            problems.append(_("%(name)s尚未经委主任办公会审定同意。") % {"name": application})
+        elif application.outcome != list_type:
+            problems.append(
+                _("%(name)s的拟定结论是“%(outcome)s”，不能列入“%(list)s”名单。")
+                % {
+                    "name": application,
+                    "outcome": application.get_outcome_display(),
+                    "list": Outcome(list_type).label,
+                }
+            )
+    if problems:
+        raise ActionRefused(_("以下申报不能发布公示："), details=problems)
+    policy = Policy.current()
+    try:
+        ends_at = workdays.add_working_days(starts_at, policy.publicity_working_days)
+    except workdays.UnknownCalendarYear as error:
+        raise ActionRefused(str(error)) from None
+    with transaction.atomic():
+        announcement = Announcement.objects.create(
+            title=title,
+            list_type=list_type,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            working_days=policy.publicity_working_days,
+            contact_person=contact_person,
+            contact_phone=contact_phone,
+            contact_address=contact_address,
+            supervision_phone=supervision_phone,
+            created_by=user,
+        )
+        for order, application in enumerate(applications):
+            AnnouncementEntry.objects.create(announcement=announcement, application=application, order=order)
+            check_allowed(application, "open_publicity", user)
+            with step(application):
+                move(application, "open_publicity", user, comment=title, ip=ip)
+                notify(
+                    lead_unit_users(application),
+                    "publicity_opened",
+                    {"application": application, "announcement": announcement},
+                    link=reverse("announcements:detail", args=[announcement.pk]),
+                )
+    return announcement
+
+
+def new_reference() -> str:
+    today = timezone.localdate().strftime("%Y%m%d")
+    return f"YY{today}-{secrets.token_hex(3).upper()}"
+
+
+def lodge_objection(
+    entry: AnnouncementEntry,
+    *,
+    kind,
+    name,
+    phone,
+    statement,
+    id_number="",
+    contact_person="",
+    files=(),
+    ip=None,
+    max_mb=20,
+) -> Objection:
+    """A real-name objection while the announcement is open; files are checked like any upload."""
+    now = timezone.now()
+    announcement = entry.announcement
+    if now < announcement.starts_at:
+        raise ActionRefused(_("公示尚未开始。"))
+    if now >= announcement.ends_at:
+        raise ActionRefused(
+            _("公示期已于%(end)s结束，不再受理异议。")
+            % {"end": timezone.localtime(announcement.ends_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    checked = [(file_kind, upload, inspect(upload, "other", max_mb)) for file_kind, upload in files]
+    with transaction.atomic():
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    objection = Objection.objects.create(
+                        reference=new_reference(),
+                        entry=entry,
+                        kind=kind,
+                        name=name,
+                        id_number=id_number,
+                        contact_person=contact_person,
+                        phone=phone,
+                        statement=statement,
+                        ip_address=ip,
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise ActionRefused(_("系统繁忙，请稍后再试。"))
+        for file_kind, upload, facts in checked:
+            item = ObjectionFile(
+                objection=objection,
+                kind=file_kind,
+                original_name=facts["original_name"],
+                content_type=facts["content_type"],
+                size=facts["size"],
+            )
+            item.file.save(facts["original_name"], upload, save=False)
+            item.save()
+        notify(
+            users_with_role(Role.COMMISSION_STAFF),
+            "objection_lodged",
+            {"objection": objection, "application": entry.application},
+            link=reverse("evaluation:objections", args=[announcement.pk]),
+        )
+    return objection
+
+
+def resolve_objection(objection: Objection, user, state: str, resolution: str) -> Objection:
+    if not user.has_perm("evaluation.review"):
+        raise ActionRefused(_("只有市经济信息委工作人员可以处理异议。"))
+    if state not in (Objection.State.DISMISSED, Objection.State.UPHELD):
+        raise ActionRefused(_("请选择异议是否成立。"))
+    if not resolution.strip():
+        raise ActionRefused(_("请写明处理意见。"))
+    with transaction.atomic():
+        locked = (
+            Objection.objects.select_for_update().select_related("entry__application").get(pk=objection.pk)
+        )
+        if locked.state != Objection.State.PENDING:
+            raise ActionRefused(_("该异议已处理。"))
+        locked.state, locked.resolution = state, resolution.strip()
+        locked.resolved_by, locked.resolved_at = user, timezone.now()
+        locked.save()
+        record(
+            locked.entry.application,
+            "objection_resolved",
+            user,
+            comment=f"{locked.reference}：{locked.get_state_display()}。{locked.resolution}",
+        )
+    return locked
+
+
+def objections_block(application: Application) -> list[str]:
+    """Why publicity cannot end in approval (pending or upheld objections), empty when it can."""
+    problems = []
+    entry = application.announcement_entries.select_related("announcement").order_by("-pk").first()
+    if entry is None:
+        return [_("没有公示记录。")]
+    if timezone.now() < entry.announcement.ends_at:
+        problems.append(_("公示期尚未结束。"))
+    pending = entry.objections.filter(state=Objection.State.PENDING).count()
+    upheld = entry.objections.filter(state=Objection.State.UPHELD).count()
+    if pending:
+        problems.append(_("还有%(n)d件异议未处理。") % {"n": pending})
+    if upheld:
+        problems.append(_("有%(n)d件异议成立，应不予认定或退回综合评估。") % {"n": upheld})
+    return problems
+
+
+def approve(application, user, ip=None):
+    """After the period, staff approve an application whose objections were all dismissed."""
+    check_allowed(application, "approve", user)
+    problems = objections_block(application)
+    if problems:
+        raise ActionRefused(_("还不能批复："), details=problems)
+    with step(application):
+        move(application, "approve", user, comment=_("公示期满，异议均不成立。"), ip=ip)
+        _tell(application, "application_moved")
+    return application
+
+
+def send_back_after_objection(application, user, comment="", ip=None):
+    check_allowed(application, "send_back_after_objection", user)
+    entry = application.announcement_entries.order_by("-pk").first()
+    if entry is None or not entry.objections.filter(state=Objection.State.UPHELD).exists():
+        raise ActionRefused(_("只有异议成立时才能退回综合评估。"))
+    with step(application):
+        move(application, "send_back_after_objection", user, comment=comment, ip=ip)
+    return application
+
+
+def _tell(application, template, **context):
+    notify(
+        lead_unit_users(application),
+        template,
+        {"application": application, **context},
+        link=application_link(application),
+    )
+
+
+def close_expired(now=None) -> dict:
+    """The deadline sweep. Returns how many announcements were closed and applications approved."""
+    now = now or timezone.now()
+    closed = approved = waiting = 0
+    while True:
+        with transaction.atomic():
+            announcement = (
+                Announcement.objects.due_for_closing(now)
+                .select_for_update(skip_locked=True)
+                .order_by("ends_at")
+                .first()
+            )
+            if announcement is None:
+                break
+            for entry in announcement.entries.select_related("application"):
+                application = Application.objects.get(pk=entry.application_id)
+                if application.status != Status.PUBLICITY or not can_proceed(application.approve):
+                    continue
+                blocking = entry.objections.exclude(state=Objection.State.DISMISSED).exists()
+                if blocking:
+                    waiting += 1
+                    notify(
+                        users_with_role(Role.COMMISSION_STAFF),
+                        "publicity_ended_with_objections",
+                        {"application": application, "announcement": announcement},
+                        link=staff_link(application),
+                    )
+                    continue
+                try:
+                    with step(application):
+                        move(application, "approve", None, comment=_("公示期满，无异议。"))
+                        _tell(application, "application_moved")
+                except ActionRefused:  # moved meanwhile by someone else: nothing left to do here
+                    continue
+                approved += 1
+            announcement.closed_at = timezone.now()
+            announcement.save(update_fields=["closed_at"])
+            closed += 1
+    return {"closed": closed, "approved": approved, "waiting": waiting}
+
+
+def record_approval(application, user, *, document_number, document_date, ip=None) -> Approval:
+    if not user.has_perm("evaluation.review", application):
+        raise ActionRefused(_("只有市经济信息委工作人员可以登记批复。"))
+    if application.status != Status.APPROVED:
+        raise ActionRefused(
+            _("该申报当前处于“%(status)s”阶段，不能登记批复。") % {"status": application.get_status_display()}
+        )
+    with transaction.atomic():
+        approval, _created = Approval.objects.update_or_create(
+            application=application,
+            defaults={
+                "document_number": document_number,
+                "document_date": document_date,
+                "recorded_by": user,
+            },
+        )
+        record(
+            application,
+            "approval_recorded",
+            user,
+            comment=f"{document_number}（{document_date:%Y-%m-%d}）",
+            ip=ip,
+        )
+    return approval
+
+
+def award(application, user, *, plaque_number, award_date, ip=None):
+    """授牌: creates the Centre (recognised or pilot, support years from the award date)."""
+    check_allowed(application, "award", user)
+    approval = Approval.objects.filter(application=application).first()
+    if approval is None:
+        raise ActionRefused(_("请先登记批复文号和日期。"))
+    if not plaque_number.strip():
+        raise ActionRefused(_("请填写牌匾编号。"))
+    with step(application):
+        move(application, "award", user, comment=_("牌匾编号%(n)s") % {"n": plaque_number}, ip=ip)
+        try:
+            with transaction.atomic():
+                centre = create_centre(
+                    application,
+                    user,
+                    approval_number=approval.document_number,
+                    approval_date=approval.document_date,
+                    plaque_number=plaque_number.strip(),
+                    award_date=award_date,
+                )
+        except IntegrityError:
+            raise ActionRefused(_("牌匾编号%(n)s已被使用。") % {"n": plaque_number}) from None
+        _tell(application, "application_awarded", centre=centre)
+    return centre
