@@ -45,7 +45,8 @@ class Centre(models.Model):
     plaque_number = models.CharField(_("牌匾编号"), max_length=50, unique=True)
     award_date = models.DateField(_("授牌日期"), db_index=True)
     support_years = models.PositiveSmallIntegerField(_("连续支持年数"))
-    excluded_until = models.DateField(_("暂停支持至"), null=True, blank=True)
+    excluded_until = models.DateField(_("暂停支持至"), null=True, blank=True, db_index=True)
+    is_national = models.BooleanField(_("国家级制造业创新中心"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,6 +61,20 @@ class Centre(models.Model):
     def __str__(self):
         return self.name
 
+    def support_year(self, today: date) -> int | None:
+        """Which year of the consecutive special support ``today`` falls in (1..support_years), else None."""
+        if today < self.award_date or today > self.support_until:
+            return None
+        years = (
+            today.year
+            - self.award_date.year
+            - ((today.month, today.day) < (self.award_date.month, self.award_date.day))
+        )
+        return years + 1
+
+    def is_excluded(self, today: date) -> bool:
+        return self.excluded_until is not None and today < self.excluded_until
+
     @property
     def support_until(self) -> date:
         """The last day of the consecutive years of special support counted from the award date."""
@@ -68,3 +83,74 @@ class Centre(models.Model):
         except ValueError:  # 29 February
             end = self.award_date.replace(year=self.award_date.year + self.support_years, day=28)
         return date.fromordinal(end.toordinal() - 1)
+
+
+class CentreEvent(models.Model):
+    """The centre's history after award: status changes, exclusion, title withdrawal, nominations."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("事项"), max_length=40)
+    comment = models.TextField(_("说明"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("创新中心记录")
+        verbose_name_plural = _("创新中心记录")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.centre_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("centre history is append-only")
+        super().save(*args, **kwargs)
+
+
+class Nomination(models.Model):
+    """升级: a district-level centre recommended to municipal level, or a municipal centre nominated for the
+    national level (争创国家级), with its outcome."""
+
+    class Kind(models.TextChoices):
+        TO_MUNICIPAL = "to_municipal", _("区县级推荐为市级")
+        TO_NATIONAL = "to_national", _("争创国家级")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待定")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("未成功")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    centre = models.ForeignKey(
+        Centre,
+        verbose_name=_("市级创新中心"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nominations",
+    )
+    name = models.CharField(_("创新中心名称"), max_length=200)
+    district = models.ForeignKey(
+        "accounts.District",
+        verbose_name=_("推荐区县"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    nominated_on = models.DateField(_("推荐日期"))
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome_date = models.DateField(_("结果日期"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("推荐升级")
+        verbose_name_plural = _("推荐升级")
+        ordering = ["-nominated_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_kind_display()}）"

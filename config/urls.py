@@ -17,6 +17,7 @@ urlpatterns = [
     path("review/", include("evaluation.urls")),
     path("announcements/", include("evaluation.public_urls")),
     path("centres/", include("centres.urls")),
+    path("after-award/", include("reports.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""URL patterns of centres' private pages and the three-year assessment (in the "reports" namespace)."""
+
+urlpatterns: list = []

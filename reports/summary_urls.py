@@ -1,0 +1,3 @@
+"""URL patterns of the annual summaries (included into the "reports" namespace by reports/urls.py)."""
+
+urlpatterns: list = []
