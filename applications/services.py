@@ -162,9 +162,24 @@ def with_contents(queryset=None):
 # --- the lead unit's steps ---------------------------------------------------------------------------
 
 
+def exclusion(organisation, today=None):
+    """The centre of this lead unit that failed its assessment and is still excluded, or None.
+
+    The centre lives in a higher app; it is reached through the relation name only (no import).
+    """
+    today = today or timezone.localdate()
+    return organisation.centres.filter(excluded_until__gt=today).order_by("-excluded_until").first()
+
+
 def create_draft(user, ip: str | None = None) -> Application:
     if not user.has_perm("applications.create"):
         raise ActionRefused(_("只有牵头单位用户可以新建建设方案。"))
+    excluded = exclusion(user.organisation)
+    if excluded is not None:
+        raise ActionRefused(
+            _("贵单位牵头的“%(centre)s”考核评估不合格，%(until)s前不纳入支持范围，不能新建申报。")
+            % {"centre": excluded.name, "until": excluded.excluded_until.strftime("%Y-%m-%d")}
+        )
     with transaction.atomic():
         application = Application.objects.create(
             lead_unit=user.organisation, district_id=user.organisation.district_id, created_by=user

@@ -51,7 +51,12 @@ def lead_home(request):
     return render(
         request,
         "applications/lead_home.html",
-        {"page_title": _("我的申报"), "page": page, "editable_states": (Status.DRAFT, Status.RETURNED)},
+        {
+            "page_title": _("我的申报"),
+            "page": page,
+            "editable_states": (Status.DRAFT, Status.RETURNED),
+            "excluded": services.exclusion(request.user.organisation),
+        },
     )
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -149,6 +150,23 @@ def panel_page(request, pk):
             "evaluation/panel_new.html",
             {"page_title": _("组建专家论证组"), "application": application, "form": form},
         )
+    problems = panels.closing_problems(application) if application.status == Status.EXPERT_REVIEW else []
+    return render_panel(
+        request,
+        panel,
+        here=reverse("evaluation:panel", args=[pk]),
+        back=(reverse("evaluation:application", args=[pk]), str(application)),
+        close=(reverse("evaluation:move", args=[pk, "close_expert_review"]), _("结束专家论证，进入现场考核"))
+        if application.status == Status.EXPERT_REVIEW
+        else None,
+        problems=problems,
+    )
+
+
+def render_panel(request, panel, *, here, back, close, problems, extra=None):
+    """The staff panel view, shared by the expert review and the three-year assessment: assignment with
+    suggestions, progress, overdue flags, and once every sheet is in, the aggregate and each sheet."""
+    application = panel.application
     panel = panels.panel_for_view(panel.pk)
     suggestions = panels.suggest_experts(application, panel) if not panel.closed_at else []
     assign_form = AssignForm(request.POST or None, suggestions=suggestions)
@@ -164,7 +182,7 @@ def panel_page(request, pk):
             _refused(request, error)
         else:
             messages.success(request, _("已分配%(n)d位专家，并已通知他们。") % {"n": len(experts)})
-            return redirect("evaluation:panel", pk=pk)
+            return redirect(here)
     assignments = list(panel.assignments.all())
     active = [a for a in assignments if a.is_active]
     complete = bool(active) and all(a.state == Assignment.State.SUBMITTED for a in active)
@@ -173,9 +191,11 @@ def panel_page(request, pk):
         request,
         "evaluation/panel.html",
         {
-            "page_title": _("专家论证"),
+            "page_title": panel.get_kind_display(),
             "application": application,
             "panel": panel,
+            "back": back,
+            "close": close,
             "assignments": assignments,
             "progress": {
                 "assigned": len(assignments),
@@ -197,9 +217,8 @@ def panel_page(request, pk):
             "policy": policy,
             "assign_form": assign_form,
             "suggestions": suggestions,
-            "problems": panels.closing_problems(application)
-            if application.status == Status.EXPERT_REVIEW
-            else [],
+            "problems": problems,
+            **(extra or {}),
         },
     )
 

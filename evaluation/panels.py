@@ -313,12 +313,9 @@ def panel_for_view(pk):
     )
 
 
-def closing_problems(application: Application) -> list[str]:
-    """Why the expert-review panel cannot close yet (empty: it can)."""
-    panel = application.panels.filter(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW).first()
-    if panel is None:
-        return [_("尚未组建专家论证组。")]
-    policy = application.policy or Policy.current()
+def panel_problems(panel: Panel, policy: Policy) -> list[str]:
+    """Why a panel cannot close yet (empty: it can): an odd number, at least the policy's minimum, of
+    experts who did not withdraw, and every one of them submitted."""
     active = [a for a in panel.assignments.all() if a.is_active]
     problems = []
     if len(active) < policy.min_panel_size or len(active) % 2 == 0:
@@ -332,12 +329,25 @@ def closing_problems(application: Application) -> list[str]:
     return problems
 
 
-def close(application: Application) -> Panel:
-    """Store the aggregate on the panel and close it (called inside the move's transaction)."""
-    panel = panel_for_view(application.panels.get(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW).pk)
+def closing_problems(application: Application) -> list[str]:
+    """Why the expert-review panel of this application cannot close yet (empty: it can)."""
+    panel = application.panels.filter(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW).first()
+    if panel is None:
+        return [_("尚未组建专家论证组。")]
+    return panel_problems(panel, application.policy or Policy.current())
+
+
+def close_panel(panel: Panel) -> Panel:
+    """Store the aggregate on the panel and close it (inside the caller's transaction)."""
+    panel = panel_for_view(panel.pk)
     panel.result = {
         k: (str(v) if isinstance(v, Decimal) else v) for k, v in aggregate(panel).items() if k != "criteria"
     }
     panel.closed_at = timezone.now()
     panel.save(update_fields=["result", "closed_at"])
     return panel
+
+
+def close(application: Application) -> Panel:
+    """Close the expert-review panel of an application."""
+    return close_panel(application.panels.get(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW))

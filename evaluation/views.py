@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -203,12 +203,19 @@ def preliminary(request, pk):
 @page_permission("evaluation.record_leadership")
 def leadership(request):
     """委主任办公会审定: one meeting's decisions on a batch of proposed applications."""
-    waiting = (
-        Application.objects.filter(status=Status.LEADERSHIP)
-        .exclude(leadership_decisions__decision="approve")
-        .select_related("field", "lead_unit")
-        .order_by("number")
+    waiting = Application.objects.filter(status=Status.LEADERSHIP).exclude(
+        leadership_decisions__decision="approve"
     )
+    if request.method == "POST":
+        # Decisions posted for applications that left the stage meanwhile must reach the service, which
+        # refuses the whole batch, rather than silently drop out of the form.
+        posted = [
+            int(key[len("decision_") :])
+            for key in request.POST
+            if key.startswith("decision_") and key[9:].isdigit()
+        ]
+        waiting = Application.objects.filter(Q(pk__in=waiting.values("pk")) | Q(pk__in=posted))
+    waiting = waiting.select_related("field", "lead_unit").order_by("number")
     form = LeadershipMeetingForm(
         request.POST or None,
         request.FILES or None,

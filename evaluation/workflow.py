@@ -4,9 +4,11 @@ are e-mailed after commit. Views, admin actions, commands and tasks call these; 
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
+from applications.editor import labelled_sections
 from applications.eligibility import REQUIRED_ATTACHMENTS
 from applications.models import Application, Attachment, Outcome, Status
 from applications.services import (
@@ -52,7 +54,7 @@ def start_preliminary(application, user, ip=None) -> Application:
     check_allowed(application, "start_preliminary", user)
     with step(application):
         move(application, "start_preliminary", user, ip=ip)
-        _tell_lead_unit(application, stage=application.get_status_display())
+        _tell_lead_unit(application)
     return application
 
 
@@ -70,16 +72,16 @@ def pass_preliminary(application, user, ticked: list[str], comment="", ip=None) 
     """初审通过 → 专家论证. Every required attachment present and every checklist item ticked."""
     application = _fresh(application)
     check_allowed(application, "pass_preliminary", user)
+    check = save_checklist(application, user, ticked)  # kept even if the move is refused
     present = {a.kind for a in application.attachments.all()}
     missing = [str(Attachment.Kind(kind).label) for kind in REQUIRED_ATTACHMENTS if kind not in present]
     if missing:
         raise ActionRefused(_("缺少必传附件，初审不能通过："), details=missing)
-    check = save_checklist(application, user, ticked)  # kept even if the move is refused
     if check.missing:
         raise ActionRefused(_("初审核对表还有未核对的项目："), details=check.missing)
     with step(application):
         move(application, "pass_preliminary", user, comment=comment, ip=ip)
-        _tell_lead_unit(application, stage=application.get_status_display(), comment=comment)
+        _tell_lead_unit(application, comment=comment)
     return application
 
 
@@ -100,7 +102,10 @@ def return_for_amendment(application, user, comment: str, section_comments: dict
             ip=ip,
         )
         _tell_lead_unit(
-            application, "application_returned", comment=comment, section_comments=section_comments
+            application,
+            "application_returned",
+            comment=comment,
+            section_comments=labelled_sections(section_comments),
         )
     return application
 
@@ -141,7 +146,7 @@ def close_expert_review(application, user, ip=None) -> Application:
             comment=_("专家论证得分%(score)s。") % {"score": panel.result["used"]},
             ip=ip,
         )
-        _tell_lead_unit(application, stage=application.get_status_display())
+        _tell_lead_unit(application)
     return application
 
 
@@ -151,6 +156,7 @@ def close_site_inspection(application, user, ip=None) -> Application:
     _run_checks(CLOSE_SITE_INSPECTION_CHECKS, application)
     with step(application):
         move(application, "close_site_inspection", user, ip=ip)
+        _tell_lead_unit(application)
     return application
 
 
@@ -166,6 +172,7 @@ def propose(application, user, outcome: str, reason="", ip=None) -> Application:
     with step(application):
         application.outcome = outcome
         move(application, "propose", user, comment=f"{Outcome(outcome).label}。{reason}".strip("。"), ip=ip)
+        _tell_lead_unit(application)
     return application
 
 
@@ -181,15 +188,35 @@ def record_leadership_meeting(
         raise ActionRefused(_("只有市经济信息委工作人员可以记录委主任办公会审定结果。"))
     if not decisions:
         raise ActionRefused(_("请至少选择一个提请审定的申报。"))
+    try:
+        decisions = {int(pk): value for pk, value in decisions.items()}
+    except (TypeError, ValueError):
+        raise ActionRefused(_("审定结果中有无效的申报。")) from None
+    unknown = [
+        str(value[0]) for value in decisions.values() if value[0] not in LeadershipDecision.Decision.values
+    ]
+    if unknown:
+        raise ActionRefused(_("审定结果无效：%(values)s") % {"values": "、".join(unknown)})
     applications = {a.pk: a for a in with_contents().filter(pk__in=list(decisions))}
-    not_waiting = [str(a) for a in applications.values() if a.status != Status.LEADERSHIP]
+    not_waiting = [
+        str(a) for a in applications.values() if a.status != Status.LEADERSHIP or leadership_approved(a)
+    ]
     if not_waiting or len(applications) != len(decisions):
-        raise ActionRefused(_("以下申报不在“委主任办公会审定”阶段，请刷新后重新选择："), details=not_waiting)
+        raise ActionRefused(_("以下申报不在“委主任办公会审定”阶段或已经审定，请刷新后重新选择："), details=not_waiting)
+    meeting = LeadershipMeeting(
+        meeting_date=meeting_date, title=title, recorded_by=user, minutes_name=minutes.name
+    )
+    meeting.minutes.save(minutes.name, minutes, save=False)
+    try:
+        _record_decisions(meeting, applications, decisions, user, ip)
+    except BaseException:
+        meeting.minutes.storage.delete(meeting.minutes.name)  # a rolled-back meeting leaves no file behind
+        raise
+    return meeting
+
+
+def _record_decisions(meeting, applications, decisions, user, ip):
     with transaction.atomic():
-        meeting = LeadershipMeeting(
-            meeting_date=meeting_date, title=title, recorded_by=user, minutes_name=minutes.name
-        )
-        meeting.minutes.save(minutes.name, minutes, save=False)
         meeting.save()
         for pk, (decision, comment) in decisions.items():
             application = applications[pk]
@@ -201,6 +228,9 @@ def record_leadership_meeting(
                 if decision == LeadershipDecision.Decision.APPROVE:
                     record(application, "leadership_approval", user, comment=note, ip=ip)
                     _tell_staff(application, "application_ready_for_publicity")
+                    _tell_lead_unit(
+                        application, stage=gettext_lazy("委主任办公会审定通过，待公示"), comment=comment
+                    )
                 elif decision == LeadershipDecision.Decision.REJECT:
                     check_allowed(application, "reject", user)
                     move(application, "reject", user, comment=note, ip=ip)
@@ -208,7 +238,7 @@ def record_leadership_meeting(
                 else:
                     check_allowed(application, "send_back_to_comprehensive", user)
                     move(application, "send_back_to_comprehensive", user, comment=note, ip=ip)
-    return meeting
+                    _tell_lead_unit(application, comment=comment)
 
 
 def leadership_approved(application) -> bool:

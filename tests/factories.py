@@ -423,3 +423,144 @@ def panel_with_experts(application, staff, size=None, deadline=None, experts=Non
         experts = [expert_with_profile() for _ in range(size)]
     assignments = panels.assign(panel, staff, experts)
     return panel, assignments
+
+
+# --- publicity, objections, approval and award (evaluation.publicity) -----------------------------------
+
+ANNOUNCEMENT_CONTACTS = {
+    "contact_person": "张伟",
+    "contact_phone": "023-63899999",
+    "contact_address": "重庆市渝北区测试路1号",
+    "supervision_phone": "023-63899000",
+}
+
+
+def valid_id_number(first17: str = "50010219900307123") -> str:
+    """A resident ID number (GB 11643-1999) whose check character is right: ``first17`` plus the check."""
+    from accounts.validators import ID_CHECK, ID_WEIGHTS
+
+    return first17 + ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def application_in_leadership_approved(staff=None, lead_user=None, outcome: str = "recognise", **overrides):
+    """A complete application brought to 委主任办公会审定 by the real steps (``application_in``), then
+    approved by a recorded 委主任办公会 (``workflow.record_leadership_meeting`` with minutes), as
+    ``publicity.open_publicity`` requires. Fresh from the database."""
+    from evaluation import workflow
+    from evaluation.models import LeadershipDecision
+
+    staff = staff or user_with_role(Role.COMMISSION_STAFF)
+    application = application_in("leadership", staff=staff, lead_user=lead_user, outcome=outcome, **overrides)
+    workflow.record_leadership_meeting(
+        staff,
+        meeting_date=timezone.localdate(),
+        title="委主任办公会（测试）",
+        minutes=ContentFile(PDF_BYTES, name="会议纪要.pdf"),
+        decisions={application.pk: (LeadershipDecision.Decision.APPROVE, "")},
+    )
+    return Application.objects.get(pk=application.pk)
+
+
+def declare_unknown_years(first: datetime.date, days: int = 60) -> None:
+    """Declare (``CalendarYear``, as staff would) every year in ``first`` .. ``first + days`` that the
+    ``chinese-calendar`` package does not know, Monday to Friday working, so a period opened "now" does not
+    depend on the date the tests run (late December reaches a year the package may not know yet)."""
+    import chinese_calendar
+
+    from evaluation.models import CalendarYear
+
+    for year in range(first.year, (first + datetime.timedelta(days=days)).year + 1):
+        try:
+            chinese_calendar.is_workday(datetime.date(year, 1, 1))
+        except NotImplementedError:
+            CalendarYear.objects.get_or_create(year=year, defaults={"notice": "测试：按周一至周五上班计"})
+
+
+def open_announcement(staff, applications, *, starts_at=None, list_type=None, title=None, ip=None):
+    """``publicity.open_publicity`` for ``applications`` (approved by the leadership), with the contacts
+    of ``ANNOUNCEMENT_CONTACTS``. ``starts_at`` defaults to now (then unknown years ahead are declared with
+    ``declare_unknown_years``); ``list_type`` to the first application's outcome."""
+    from evaluation import publicity
+
+    applications = list(applications)
+    if starts_at is None:
+        starts_at = timezone.now()
+        declare_unknown_years(timezone.localdate())
+    list_type = list_type or applications[0].outcome
+    return publicity.open_publicity(
+        staff,
+        applications,
+        title=title or f"关于{applications[0].centre_name}等拟认定为重庆市制造业创新中心的公示",
+        list_type=list_type,
+        starts_at=starts_at,
+        ip=ip,
+        **ANNOUNCEMENT_CONTACTS,
+    )
+
+
+def application_in_publicity(staff=None, lead_user=None, outcome: str = "recognise", **overrides):
+    """An application approved by the leadership and put into an announcement open now.
+    Returns (application fresh from the database, announcement)."""
+    staff = staff or user_with_role(Role.COMMISSION_STAFF)
+    application = application_in_leadership_approved(
+        staff=staff, lead_user=lead_user, outcome=outcome, **overrides
+    )
+    announcement = open_announcement(staff, [application])
+    return Application.objects.get(pk=application.pk), announcement
+
+
+def expire_announcement(announcement, ago: datetime.timedelta = datetime.timedelta(minutes=1)):
+    """Make an announcement's period over (its end ``ago`` in the past), as if the days had passed: a
+    queryset update of ``starts_at``/``ends_at``, nothing else. Returns it fresh from the database."""
+    from evaluation.models import Announcement
+
+    now = timezone.now()
+    Announcement.objects.filter(pk=announcement.pk).update(
+        starts_at=now - datetime.timedelta(days=10), ends_at=now - ago
+    )
+    return Announcement.objects.get(pk=announcement.pk)
+
+
+def application_approved(staff=None, lead_user=None, outcome: str = "recognise", **overrides):
+    """An application through publicity without objections and the deadline sweep (``close_expired``):
+    status 批复 (approved), no approval document recorded yet. Fresh from the database."""
+    from evaluation import publicity
+
+    application, announcement = application_in_publicity(
+        staff=staff, lead_user=lead_user, outcome=outcome, **overrides
+    )
+    expire_announcement(announcement)
+    publicity.close_expired()
+    application = Application.objects.get(pk=application.pk)
+    assert application.status == "approved", application.status
+    return application
+
+
+# --- centres after award (reports: annual summaries) -------------------------------------------------------
+
+_plaque_numbers = itertools.count(1)
+
+
+def awarded_centre(lead_user=None, award_date=None, **overrides):
+    """A recognised centre created directly for a complete application marked awarded (without running the
+    whole review): ``overrides`` go to the Centre (status, kind, name, excluded_until ...)."""
+    from centres.models import Centre
+
+    application = complete_application(lead_user=lead_user)
+    Application.objects.filter(pk=application.pk).update(status="awarded")
+    award_date = award_date or datetime.date(2024, 6, 1)
+    values = {
+        "application": application,
+        "name": application.centre_name,
+        "field": application.field,
+        "lead_unit": application.lead_unit,
+        "kind": Centre.Kind.RECOGNISED,
+        "approval_number": "渝经信发〔2024〕1号",
+        "approval_date": award_date,
+        "plaque_number": f"CQMIC-T{next(_plaque_numbers):05d}",
+        "award_date": award_date,
+        "support_years": Policy.current().support_years,
+        "created_by": application.created_by,
+    }
+    values.update(overrides)
+    return Centre.objects.create(**values)

@@ -1,0 +1,182 @@
+"""考核评估: every three years from recognition, scored by a panel with the shared scoring engine.
+
+Grades by the policy's bands: 优秀 ≥ excellent, 良好 ≥ good, 合格 ≥ pass, else 不合格. 合格 or better: support
+continues. 不合格: the centre (and its lead unit's new applications) is out of the support scope until
+``policy.exclusion_years`` after the staff's confirmation.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.notifications import notify, users_with_role
+from accounts.roles import Role
+from applications.models import Policy
+from applications.services import ActionRefused, lead_unit_users
+from centres import services as centre_services
+from centres.models import Centre
+from evaluation import panels
+from evaluation.models import ScoreSheetTemplate
+from reports.models import AnnualSummary, Assessment
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def grade_for(total: Decimal, policy: Policy) -> str:
+    if total >= policy.grade_excellent_min:
+        return Assessment.Grade.EXCELLENT
+    if total >= policy.grade_good_min:
+        return Assessment.Grade.GOOD
+    if total >= policy.grade_pass_min:
+        return Assessment.Grade.PASS
+    return Assessment.Grade.FAIL
+
+
+def _create(centre: Centre, cycle: int, due_on: date) -> Assessment | None:
+    """Create the assessment of one cycle once; a second call (or a racing worker) gets None."""
+    try:
+        with transaction.atomic():
+            assessment = Assessment.objects.create(centre=centre, cycle=cycle, due_on=due_on)
+    except IntegrityError:
+        return None
+    years = range(due_on.year - 3, due_on.year)
+    assessment.summaries.set(AnnualSummary.objects.filter(centre=centre, reporting_year__year__in=years))
+    notify(
+        users_with_role(Role.COMMISSION_STAFF),
+        "assessment_due",
+        {"centre": centre, "assessment": assessment},
+        link=reverse("reports:assessment", args=[assessment.pk]),
+    )
+    return assessment
+
+
+def open_due_assessments(today: date | None = None) -> int:
+    """Beat: open the assessment of every centre whose next three-year mark has come; once per cycle."""
+    today = today or timezone.localdate()
+    policy = Policy.current()
+    interval = policy.assessment_interval_years
+    opened = 0
+    latest = dict(
+        Assessment.objects.order_by()
+        .values("centre")
+        .annotate(last=Max("cycle"))
+        .values_list("centre", "last")
+    )
+    for centre in Centre.objects.exclude(status=Centre.Status.WITHDRAWN).only("pk", "name", "award_date"):
+        cycle = (latest.get(centre.pk) or 0) + 1
+        due_on = _add_years(centre.award_date, interval * cycle)
+        while due_on <= today:
+            if _create(centre, cycle, due_on):
+                opened += 1
+            cycle += 1
+            due_on = _add_years(centre.award_date, interval * cycle)
+    return opened
+
+
+def open_by_staff(centre: Centre, user) -> Assessment:
+    """Staff may open the next cycle's assessment before its date."""
+    if not user.has_perm("reports.manage_assessments"):
+        raise ActionRefused(_("只有市经济信息委工作人员可以启动考核评估。"))
+    if centre.status == Centre.Status.WITHDRAWN:
+        raise ActionRefused(_("该创新中心已撤销称号。"))
+    cycle = (centre.assessments.order_by("-cycle").values_list("cycle", flat=True).first() or 0) + 1
+    assessment = _create(centre, cycle, timezone.localdate())
+    if assessment is None:
+        raise ActionRefused(_("该周期的考核评估已经启动。"))
+    return assessment
+
+
+def start_panel(assessment: Assessment, user, *, deadline) -> Assessment:
+    if assessment.panel_id:
+        raise ActionRefused(_("该考核评估已有专家组。"))
+    with transaction.atomic():
+        panel = panels.create_panel(
+            assessment.centre.application, user, deadline=deadline, kind=ScoreSheetTemplate.Kind.ASSESSMENT
+        )
+        assessment.panel = panel
+        assessment.save(update_fields=["panel"])
+    return assessment
+
+
+def score(assessment: Assessment, user) -> Assessment:
+    """Close the panel and compute the total and the grade (staff then confirm)."""
+    if not user.has_perm("reports.manage_assessments"):
+        raise ActionRefused(_("只有市经济信息委工作人员可以汇总考核评分。"))
+    if assessment.panel_id is None:
+        raise ActionRefused(_("尚未组建考核专家组。"))
+    if assessment.confirmed_at:
+        raise ActionRefused(_("考核结果已确认。"))
+    policy = Policy.current()
+    panel = panels.panel_for_view(assessment.panel_id)
+    if panel.closed_at is None:
+        problems = panels.panel_problems(panel, policy)
+        if problems:
+            raise ActionRefused(_("专家组还不能结束："), details=problems)
+    with transaction.atomic():
+        if panel.closed_at is None:
+            panel = panels.close_panel(panel)
+        assessment.total = Decimal(panel.result["used"])
+        assessment.grade = grade_for(assessment.total, policy)
+        assessment.save(update_fields=["total", "grade"])
+    return assessment
+
+
+def confirm(assessment: Assessment, user) -> Assessment:
+    """Staff confirm the grade. 不合格 excludes the centre and its lead unit from support for some years."""
+    if not user.has_perm("reports.manage_assessments"):
+        raise ActionRefused(_("只有市经济信息委工作人员可以确认考核结果。"))
+    if not assessment.grade:
+        raise ActionRefused(_("尚未汇总考核评分。"))
+    if assessment.confirmed_at:
+        raise ActionRefused(_("考核结果已确认。"))
+    policy = Policy.current()
+    today = timezone.localdate()
+    with transaction.atomic():
+        assessment.confirmed_by, assessment.confirmed_at = user, timezone.now()
+        assessment.save(update_fields=["confirmed_by", "confirmed_at"])
+        centre = assessment.centre
+        label = assessment.get_grade_display()
+        if assessment.grade == Assessment.Grade.FAIL:
+            centre_services.exclude(
+                centre,
+                user,
+                decided_on=today,
+                years=policy.exclusion_years,
+                reason=_("第%(n)d轮考核评估不合格（%(total)s分）")
+                % {"n": assessment.cycle, "total": assessment.total},
+            )
+        else:
+            centre_services.add_event(
+                centre,
+                "assessment",
+                user,
+                _("第%(n)d轮考核评估%(grade)s（%(total)s分），继续给予支持")
+                % {"n": assessment.cycle, "grade": label, "total": assessment.total},
+            )
+        notify(
+            lead_unit_users(centre.application),
+            "assessment_confirmed",
+            {"centre": centre, "assessment": assessment},
+            link=reverse("reports:centre", args=[centre.pk]),
+        )
+    return assessment
+
+
+def missing_summaries(centre: Centre, today: date | None = None) -> list[int]:
+    """Reporting years whose summary this centre never submitted (grounds for title withdrawal)."""
+    today = today or timezone.localdate()
+    return list(
+        AnnualSummary.objects.filter(centre=centre, reporting_year__due_date__lt=today)
+        .exclude(state__in=[AnnualSummary.State.SUBMITTED, AnnualSummary.State.ACCEPTED])
+        .values_list("reporting_year__year", flat=True)
+    )

@@ -1,0 +1,230 @@
+"""Centres' private pages (the lead unit's and staff's) and the three-year assessment."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Max, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.decorators import page_permission
+from applications.models import Policy
+from applications.services import ActionRefused
+from centres import services as centre_services
+from centres.filters import CentreFilter
+from centres.models import Centre, Nomination
+from evaluation.forms import PanelForm
+from evaluation.panel_views import _refused, render_panel
+from reports import assessment as assessments
+from reports.models import AnnualSummary, Assessment
+
+COMPARISON_FIELDS = [
+    "revenue_transfer",
+    "revenue_incubation",
+    "revenue_contract_rd",
+    "revenue_testing",
+    "revenue_public_service",
+    "rd_expense",
+    "total_cost",
+    "rd_staff",
+    "employees",
+    "patents_filed",
+    "patents_granted",
+    "standards_led",
+    "technologies_transferred",
+    "firms_incubated",
+    "talents_recruited",
+]
+
+
+class WithdrawTitleForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("撤销理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(label=gettext_lazy("确认撤销该创新中心的称号。撤销后从公开名录中移除。"))
+
+
+class NominationForm(forms.ModelForm):
+    class Meta:
+        model = Nomination
+        fields = ["kind", "nominated_on", "outcome", "outcome_date", "note"]
+        widgets = {
+            "nominated_on": forms.DateInput(attrs={"type": "date"}),
+            "outcome_date": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+@page_permission("reports.my_centres")
+def my_centres(request):
+    centres = list(
+        Centre.objects.for_list().filter(lead_unit=request.user.organisation).order_by("-award_date")
+    )
+    return render(
+        request,
+        "reports/my_centres.html",
+        {"page_title": _("我的创新中心"), "centres": centres, "today": timezone.localdate()},
+    )
+
+
+@page_permission("reports.centres")
+def centres(request):
+    """All centres for staff: status, type, award date, exclusion, last assessment."""
+    queryset = Centre.objects.for_list().annotate(
+        last_cycle=Max("assessments__cycle"),
+        last_grade=Max("assessments__grade", filter=Q(assessments__confirmed_at__isnull=False)),
+    )
+    status = request.GET.get("status", "")
+    if status in Centre.Status.values:
+        queryset = queryset.filter(status=status)
+    filtered = CentreFilter(request.GET, queryset=queryset.order_by("-award_date", "name"))
+    page = Paginator(filtered.qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "reports/centres.html",
+        {
+            "page_title": _("创新中心管理"),
+            "filter": filtered,
+            "page": page,
+            "query": params.urlencode(),
+            "statuses": Centre.Status.choices,
+            "status": status,
+        },
+    )
+
+
+def _centre(request, pk) -> Centre:
+    centre = get_object_or_404(Centre.objects.for_list().select_related("application"), pk=pk)
+    if not request.user.has_perm("reports.view_centre", centre):
+        raise PermissionDenied
+    return centre
+
+
+@page_permission("reports.view_centre_page")
+def centre_page(request, pk):
+    centre = _centre(request, pk)
+    today = timezone.localdate()
+    summaries = list(
+        AnnualSummary.objects.filter(centre=centre)
+        .select_related("reporting_year")
+        .order_by("reporting_year__year")
+    )
+    staff = request.user.has_perm("reports.manage_centres")
+    withdraw_form = WithdrawTitleForm(request.POST if "withdraw_title" in request.POST else None)
+    nomination_form = NominationForm(request.POST if "nominate" in request.POST else None)
+    if request.method == "POST":
+        if not staff:
+            raise PermissionDenied
+        try:
+            if "withdraw_title" in request.POST and withdraw_form.is_valid():
+                centre_services.withdraw_title(centre, request.user, withdraw_form.cleaned_data["reason"])
+                messages.success(request, _("已撤销称号。"))
+                return redirect("reports:centre", pk=pk)
+            if "open_assessment" in request.POST:
+                assessment = assessments.open_by_staff(centre, request.user)
+                return redirect("reports:assessment", pk=assessment.pk)
+            if "nominate" in request.POST and nomination_form.is_valid():
+                nomination = nomination_form.save(commit=False)
+                nomination.centre, nomination.name, nomination.recorded_by = centre, centre.name, request.user
+                nomination.save()
+                if (
+                    nomination.kind == Nomination.Kind.TO_NATIONAL
+                    and nomination.outcome == Nomination.Outcome.SUCCEEDED
+                ):
+                    centre.is_national = True
+                    centre.save(update_fields=["is_national"])
+                centre_services.add_event(centre, "nomination", request.user, str(nomination))
+                messages.success(request, _("已记录推荐升级。"))
+                return redirect("reports:centre", pk=pk)
+        except ActionRefused as error:
+            _refused(request, error)
+    return render(
+        request,
+        "reports/centre.html",
+        {
+            "page_title": centre.name,
+            "centre": centre,
+            "today": today,
+            "support_year": centre.support_year(today),
+            "events": centre.events.select_related("actor").order_by("created_at", "pk"),
+            "summaries": summaries,
+            "comparison": [
+                (AnnualSummary._meta.get_field(name).verbose_name, [getattr(s, name) for s in summaries])
+                for name in COMPARISON_FIELDS
+            ],
+            "assessments": centre.assessments.order_by("cycle"),
+            "nominations": centre.nominations.order_by("-nominated_on"),
+            "missing_summaries": assessments.missing_summaries(centre, today) if staff else [],
+            "staff": staff,
+            "withdraw_form": withdraw_form,
+            "nomination_form": nomination_form,
+        },
+    )
+
+
+@page_permission("reports.manage_assessments")
+def assessment_list(request):
+    queryset = Assessment.objects.select_related("centre__lead_unit", "centre__field").order_by(
+        "confirmed_at", "-due_on"
+    )
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(request, "reports/assessments.html", {"page_title": _("考核评估"), "page": page})
+
+
+@page_permission("reports.manage_assessments")
+def assessment_page(request, pk):
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("centre__application", "centre__lead_unit", "panel"), pk=pk
+    )
+    if assessment.panel_id is None:
+        form = PanelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                assessments.start_panel(assessment, request.user, deadline=form.cleaned_data["deadline"])
+            except ActionRefused as error:
+                _refused(request, error)
+            else:
+                return redirect("reports:assessment", pk=pk)
+        return render(
+            request,
+            "reports/assessment_new.html",
+            {
+                "page_title": str(assessment),
+                "assessment": assessment,
+                "form": form,
+                "summaries": assessment.summaries.select_related("reporting_year"),
+            },
+        )
+    if request.method == "POST" and ("score" in request.POST or "confirm" in request.POST):
+        try:
+            if "score" in request.POST:
+                assessments.score(assessment, request.user)
+                messages.success(request, _("已汇总考核评分。"))
+            else:
+                assessments.confirm(assessment, request.user)
+                messages.success(request, _("考核结果已确认。"))
+        except ActionRefused as error:
+            _refused(request, error)
+        return redirect("reports:assessment", pk=pk)
+
+    problems = (
+        []
+        if assessment.panel.closed_at
+        else assessments.panels.panel_problems(
+            assessments.panels.panel_for_view(assessment.panel_id), Policy.current()
+        )
+    )
+    here = reverse("reports:assessment", args=[pk])
+    return render_panel(
+        request,
+        assessment.panel,
+        here=here,
+        back=(reverse("reports:centre", args=[assessment.centre_id]), str(assessment.centre)),
+        close=(here, _("结束评分并汇总考核得分"), "score") if not assessment.grade else None,
+        problems=problems,
+        extra={"assessment": assessment, "summaries": assessment.summaries.select_related("reporting_year")},
+    )
