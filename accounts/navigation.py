@@ -5,12 +5,21 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role
 
 NAVIGATION = {
-    Role.LEAD_UNIT: [(_("我的申报"), "applications:lead_home"), (_("我的创新中心"), "reports:my_centres")],
-    Role.DISTRICT_STAFF: [(_("本区县申报"), "applications:district_home")],
+    Role.LEAD_UNIT: [
+        (_("我的申报"), "applications:lead_home"),
+        (_("我的创新中心"), "reports:my_centres"),
+        (_("年度总结"), "reports:my_summaries"),
+    ],
+    Role.DISTRICT_STAFF: [
+        (_("本区县申报"), "applications:district_home"),
+        (_("工作看板"), "reports:dashboard"),
+    ],
     Role.COMMISSION_STAFF: [
         (_("评审工作台"), "evaluation:staff_home"),
         (_("公示管理"), "evaluation:announcements"),
         (_("创新中心"), "reports:centres"),
+        (_("年度总结"), "reports:years"),
+        (_("工作看板"), "reports:dashboard"),
     ],
     Role.EXPERT: [(_("我的评审任务"), "evaluation:expert_home")],
     Role.SYSTEM_ADMIN: [(_("系统管理"), "accounts:system_admin_home")],

@@ -711,6 +711,12 @@ ACTION_LABELS = {
     "send_back_after_objection": _("异议成立，退回综合评估"),
     "award": _("授牌"),
     "checklist": _("初审核对"),
+    "panel_created": _("组建专家组"),
+    "experts_assigned": _("分配专家"),
+    "expert_withdrawn": _("专家回避"),
+    "inspection_signed_off": _("现场考核组长签字"),
+    "objection_resolved": _("异议处理"),
+    "approval_recorded": _("登记批复"),
 }
 
 
@@ -735,6 +741,7 @@ class ApplicationEvent(models.Model):
     comment = models.TextField(_("意见"), blank=True)
     section_comments = models.JSONField(_("分项意见"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    internal = models.BooleanField(_("仅工作人员可见"), default=False)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()

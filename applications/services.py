@@ -112,8 +112,13 @@ def move(
     )
 
 
-def record(application: Application, action: str, user, *, comment: str = "", ip: str | None = None):
-    """A history entry for something that does not change the status (creation, an opinion, ...)."""
+def record(
+    application: Application, action: str, user, *, comment: str = "", ip: str | None = None, internal=False
+):
+    """A history entry for something that does not change the status (creation, an opinion, ...).
+
+    ``internal`` entries (who sits on a panel, an expert's withdrawal) are shown to staff only.
+    """
     return ApplicationEvent.objects.create(
         application=application,
         action=action,
@@ -122,6 +127,7 @@ def record(application: Application, action: str, user, *, comment: str = "", ip
         actor=user,
         comment=comment,
         ip_address=ip,
+        internal=internal,
     )
 
 

@@ -237,11 +237,10 @@ def _viewable(request, pk):
 @login_required
 def detail(request, pk):
     application = _viewable(request, pk)
-    events = (
-        ApplicationEvent.objects.filter(application=application)
-        .select_related("actor")
-        .order_by("created_at", "pk")
-    )
+    events = ApplicationEvent.objects.filter(application=application).select_related("actor")
+    if not request.user.has_perm("evaluation.review", application):
+        events = events.filter(internal=False)  # who sits on a panel is for staff only
+    events = events.order_by("created_at", "pk")
     versions = application.versions.only("pk", "revision", "submitted_at").order_by("revision")
     return render(
         request,

@@ -27,6 +27,9 @@ def open_inspection(application: Application, user, *, leader, visit_date=None, 
             _("该申报当前处于“%(status)s”阶段，不能安排现场考核。")
             % {"status": application.get_status_display()}
         )
+    existing = SiteInspection.objects.filter(application=application).first()
+    if existing is not None and existing.signed_off_at:
+        raise ActionRefused(_("现场考核已由组长签字确认，不能再修改。"))
     inspection, _created = SiteInspection.objects.update_or_create(
         application=application, defaults={"leader": leader, "visit_date": visit_date, "team": team}
     )

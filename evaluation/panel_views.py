@@ -15,6 +15,7 @@ from accounts.models import User
 from applications.eligibility import evaluate
 from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, with_contents
+from config.pdf import pdf_response
 from evaluation import comprehensive, inspection, panels
 from evaluation.forms import (
     AssignForm,
@@ -377,16 +378,17 @@ def summary(request, pk):
     panel = application.panels.filter(kind=ScoreSheetTemplate.Kind.EXPERT_REVIEW).first()
     panel = panels.panel_for_view(panel.pk) if panel else None
     policy = application.policy or Policy.current()
-    return render(
-        request,
-        "evaluation/summary.html",
-        {
-            "page_title": _("评审情况汇总表"),
-            "application": application,
-            "checks": evaluate(application, policy),
-            "panel": panel,
-            "aggregate": panels.aggregate(panel, policy) if panel else None,
-            "inspection": SiteInspection.objects.filter(application=application).first(),
-            "evaluation": getattr(application, "comprehensive", None),
-        },
-    )
+    context = {
+        "page_title": _("评审情况汇总表"),
+        "application": application,
+        "checks": evaluate(application, policy),
+        "panel": panel,
+        "aggregate": panels.aggregate(panel, policy) if panel else None,
+        "inspection": SiteInspection.objects.filter(application=application).first(),
+        "evaluation": getattr(application, "comprehensive", None),
+    }
+    if request.GET.get("format") == "pdf":
+        return pdf_response(
+            request, "evaluation/summary_pdf.html", context, f"评审情况汇总表-{application.number}.pdf"
+        )
+    return render(request, "evaluation/summary.html", context)

@@ -128,8 +128,15 @@ def assign(panel: Panel, user, experts) -> list[Assignment]:
     if panel.closed_at:
         raise ActionRefused(_("专家组已结束，不能再分配专家。"))
     problems = []
+    if not experts:
+        raise ActionRefused(_("请选择要分配的专家。"))
     on_panel = set(panel.assignments.values_list("expert_id", flat=True))
+    seen = set()
     for expert in experts:
+        if expert.pk in seen:
+            problems.append(_("%(name)s重复选择。") % {"name": expert})
+            continue
+        seen.add(expert.pk)
         if not expert.has_role(Role.EXPERT) or not getattr(expert, "expert_profile", None):
             problems.append(_("%(name)s不是专家库中的专家。") % {"name": expert})
         elif not expert.expert_profile.is_active or not expert.is_active:
@@ -145,10 +152,7 @@ def assign(panel: Panel, user, experts) -> list[Assignment]:
         for expert in experts:
             created.append(Assignment.objects.create(panel=panel, expert=expert, assigned_by=user))
         record(
-            application,
-            "experts_assigned",
-            user,
-            comment="、".join(str(e) for e in experts),
+            application, "experts_assigned", user, comment="、".join(str(e) for e in experts), internal=True
         )
         link = reverse("evaluation:expert_home")
         notify(experts, "expert_assigned", {"panel": panel, "application": application}, link=link)
@@ -175,7 +179,14 @@ def declare(assignment: Assignment, user, answers: dict, ip=None) -> Assignment:
         locked.save(update_fields=["declaration", "declared_at", "state"])
         application = locked.panel.application
         if conflict:
-            record(application, "expert_withdrawn", user, comment=_("专家声明存在回避情形，已回避。"), ip=ip)
+            record(
+                application,
+                "expert_withdrawn",
+                user,
+                comment=_("专家声明存在回避情形，已回避。"),
+                ip=ip,
+                internal=True,
+            )
             notify(
                 users_with_role(Role.COMMISSION_STAFF),
                 "expert_withdrawn",
@@ -210,7 +221,9 @@ def save_sheet(assignment: Assignment, user, scores: dict, opinion: str, submit:
         problems = []
         for row in rows:
             points, comment = scores.get(row.criterion_id, (None, ""))
-            if points is not None and not (0 <= points <= row.criterion.max_points):
+            if points is not None and Decimal(points) != Decimal(points).quantize(Decimal("0.1")):
+                problems.append(_("“%(name)s”的得分最多保留一位小数。") % {"name": row.criterion.name})
+            elif points is not None and not (0 <= points <= row.criterion.max_points):
                 problems.append(
                     _("“%(name)s”的得分应在0到%(max)s之间。")
                     % {"name": row.criterion.name, "max": row.criterion.max_points}
@@ -316,7 +329,7 @@ def panel_for_view(pk):
 def panel_problems(panel: Panel, policy: Policy) -> list[str]:
     """Why a panel cannot close yet (empty: it can): an odd number, at least the policy's minimum, of
     experts who did not withdraw, and every one of them submitted."""
-    active = [a for a in panel.assignments.all() if a.is_active]
+    active = sorted((a for a in panel.assignments.all() if a.is_active), key=lambda a: (a.assigned_at, a.pk))
     problems = []
     if len(active) < policy.min_panel_size or len(active) % 2 == 0:
         problems.append(

@@ -3,6 +3,7 @@ inside one transaction (optimistic locking on the status), appends history and w
 are e-mailed after commit. Views, admin actions, commands and tasks call these; nothing sets a status."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +24,13 @@ from applications.services import (
     with_contents,
 )
 from evaluation import inspection, panels
-from evaluation.models import ComprehensiveEvaluation, LeadershipDecision, LeadershipMeeting, PreliminaryCheck
+from evaluation.models import (
+    ComprehensiveEvaluation,
+    LeadershipDecision,
+    LeadershipMeeting,
+    Panel,
+    PreliminaryCheck,
+)
 
 
 def _fresh(application: Application) -> Application:
@@ -118,8 +125,14 @@ def reject(application, user, reason: str, ip=None) -> Application:
         raise ActionRefused(_("不予认定须写明理由。"))
     with step(application):
         move(application, "reject", user, comment=reason, ip=ip)
+        close_open_panels(application)
         _tell_lead_unit(application, "application_rejected", reason=reason)
     return application
+
+
+def close_open_panels(application):
+    """A rejected application's running panels stop: no more scoring, no more reminders."""
+    Panel.objects.filter(application=application, closed_at__isnull=True).update(closed_at=timezone.now())
 
 
 # Preconditions of the later stages: every assigned expert submitted; the inspection signed off.
@@ -202,7 +215,9 @@ def record_leadership_meeting(
         str(a) for a in applications.values() if a.status != Status.LEADERSHIP or leadership_approved(a)
     ]
     if not_waiting or len(applications) != len(decisions):
-        raise ActionRefused(_("以下申报不在“委主任办公会审定”阶段或已经审定，请刷新后重新选择："), details=not_waiting)
+        raise ActionRefused(
+            _("以下申报不在“委主任办公会审定”阶段或已经审定，请刷新后重新选择："), details=not_waiting
+        )
     meeting = LeadershipMeeting(
         meeting_date=meeting_date, title=title, recorded_by=user, minutes_name=minutes.name
     )
@@ -234,6 +249,7 @@ def _record_decisions(meeting, applications, decisions, user, ip):
                 elif decision == LeadershipDecision.Decision.REJECT:
                     check_allowed(application, "reject", user)
                     move(application, "reject", user, comment=note, ip=ip)
+                    close_open_panels(application)
                     _tell_lead_unit(application, "application_rejected", reason=comment or note)
                 else:
                     check_allowed(application, "send_back_to_comprehensive", user)

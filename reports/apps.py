@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("年度总结与考核评估")
-
-    def ready(self):
-        from reports import assessment_rules  # noqa: F401 - registers permissions

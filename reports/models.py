@@ -193,3 +193,66 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.centre} · {_('第%(n)d轮考核') % {'n': self.cycle}}"
+
+
+class ProgrammeTarget(models.Model):
+    """The programme's goal shown on the dashboard (2017 plan: 10-15 municipal centres and 1-2 national by
+    2020). Staff edit it by adding a row; the newest row is in force."""
+
+    municipal_min = models.PositiveSmallIntegerField(_("市级创新中心目标下限"))
+    municipal_max = models.PositiveSmallIntegerField(_("市级创新中心目标上限"))
+    national = models.PositiveSmallIntegerField(_("国家级创新中心目标"))
+    target_year = models.PositiveSmallIntegerField(_("目标年份"))
+    note = models.CharField(_("依据"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("建设目标")
+        verbose_name_plural = _("建设目标")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.target_year}: {self.municipal_min}-{self.municipal_max} / {self.national}"
+
+
+def export_path(instance, filename):
+    return f"exports/{instance.owner_id}/{instance.pk}-{filename}"
+
+
+class ExportJob(models.Model):
+    """An Excel export built by a Celery task, with its progress; only its owner downloads it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    kind = models.CharField(_("导出内容"), max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.QUEUED)
+    done_rows = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=export_path, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return (
+            100
+            if self.state == self.State.DONE
+            else int(100 * self.done_rows / self.total_rows)
+            if self.total_rows
+            else 0
+        )

@@ -285,7 +285,9 @@ def test_my_applications_query_count_is_flat(client, lead, rows, django_assert_m
     for _ in range(rows):
         ApplicationFactory(lead_unit=lead.organisation, created_by=lead)
     client.force_login(lead)
-    with django_assert_max_num_queries(12):  # session, user, roles, exclusion, count, rows, header, unread; refresh
+    with django_assert_max_num_queries(
+        12
+    ):  # session, user, roles, exclusion, count, rows, header, unread; refresh
         assert client.get(reverse("applications:lead_home")).status_code == 200
 
 

@@ -132,6 +132,7 @@ CELERY_BEAT_SCHEDULE = {
     "retry-unsent-notifications": {"task": "accounts.tasks.retry_unsent_notifications", "schedule": 120.0},
     "remind-experts": {"task": "evaluation.tasks.remind_experts", "schedule": 3600.0},
     "open-due-assessments": {"task": "reports.tasks.open_due_assessments", "schedule": 6 * 3600.0},
+    "remind-annual-summaries": {"task": "reports.tasks.remind_annual_summaries", "schedule": 6 * 3600.0},
     "close-expired-publicity": {
         "task": "evaluation.tasks.close_expired_publicity",
         "schedule": env.float("PUBLICITY_SWEEP_SECONDS", default=300.0),

@@ -1,0 +1,236 @@
+"""Excel exports (openpyxl): Chinese headers, a frozen header row, real number and date cells.
+
+Each export is an ``ExportJob`` built by a Celery task that records its progress; the page shows the
+progress and offers the download when done. District staff's exports are limited to their district.
+"""
+
+import io
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from applications.models import Application, Status
+from evaluation.filters import WorkbenchFilter
+from evaluation.models import Assignment, Panel
+from reports.models import AnnualSummary, Assessment, ExportJob
+
+CHUNK = 500
+
+
+def _applications(job: ExportJob):
+    base = Application.objects.exclude(status=Status.DRAFT).for_list()
+    district_id = job.params.get("district")
+    if district_id:
+        base = base.filter(district_id=district_id)
+    query = QueryDict(job.params.get("query", ""))
+    queryset = WorkbenchFilter(query, queryset=base.order_by("-submitted_at", "-pk")).qs
+    headers = [
+        _("申报编号"),
+        _("创新中心名称"),
+        _("牵头单位"),
+        _("统一社会信用代码"),
+        _("领域"),
+        _("区县"),
+        _("阶段"),
+        _("基本条件"),
+        _("实际投资总额（万元）"),
+        _("提交时间"),
+    ]
+    formats = [None, None, None, None, None, None, None, None, "#,##0.00", "yyyy-mm-dd hh:mm"]
+
+    def rows():
+        for a in queryset.iterator(chunk_size=CHUNK):
+            yield [
+                a.number,
+                a.centre_name,
+                a.lead_unit.name,
+                a.lead_unit.credit_code,
+                str(a.field or ""),
+                a.district.name,
+                a.get_status_display(),
+                _("符合") if (a.eligibility or {}).get("passed") else _("有不符合项"),
+                a.total_investment,
+                _local(a.submitted_at),
+            ]
+
+    return _("申报清单"), headers, formats, queryset.count(), rows()
+
+
+def _panel_scores(job: ExportJob):
+    panel = Panel.objects.select_related("template", "application").get(pk=job.params["panel"])
+    criteria = list(panel.template.criteria.order_by("order"))
+    assignments = (
+        Assignment.objects.filter(panel=panel, state=Assignment.State.SUBMITTED)
+        .select_related("expert", "sheet")
+        .prefetch_related("sheet__scores")
+        .order_by("pk")
+    )
+    headers = [_("专家"), *[f"{c.name}（{c.max_points}）" for c in criteria], _("总分"), _("提交时间")]
+    formats = [None, *["0.0"] * len(criteria), "0.0", "yyyy-mm-dd hh:mm"]
+
+    def rows():
+        for a in assignments:
+            points = {s.criterion_id: s.points for s in a.sheet.scores.all()}
+            yield [
+                str(a.expert),
+                *[points.get(c.pk) for c in criteria],
+                a.sheet.total,
+                _local(a.sheet.submitted_at),
+            ]
+
+    return f"{panel.application.centre_name}"[:28], headers, formats, assignments.count(), rows()
+
+
+SUMMARY_FIELDS = [
+    "revenue_transfer",
+    "revenue_incubation",
+    "revenue_contract_rd",
+    "revenue_testing",
+    "revenue_public_service",
+    "total_cost",
+    "rd_expense",
+    "employees",
+    "rd_staff",
+    "projects_national",
+    "projects_municipal",
+    "patents_filed",
+    "patents_granted",
+    "standards_led",
+    "standards_joined",
+    "technologies_transferred",
+    "firms_incubated",
+    "talents_recruited",
+    "members",
+    "platforms",
+]
+
+
+def _summaries(job: ExportJob):
+    queryset = (
+        AnnualSummary.objects.filter(reporting_year__year=job.params["year"])
+        .select_related("centre__lead_unit")
+        .order_by("centre__name")
+    )
+    if job.params.get("district"):
+        queryset = queryset.filter(centre__lead_unit__district_id=job.params["district"])
+    opts = AnnualSummary._meta
+    headers = [
+        _("创新中心"),
+        _("牵头单位"),
+        _("状态"),
+        *[str(opts.get_field(f).verbose_name) for f in SUMMARY_FIELDS],
+        _("报送时间"),
+    ]
+    formats = [
+        None,
+        None,
+        None,
+        *[
+            "#,##0.00" if f.startswith("revenue") or f in ("total_cost", "rd_expense") else "0"
+            for f in SUMMARY_FIELDS
+        ],
+        "yyyy-mm-dd hh:mm",
+    ]
+
+    def rows():
+        for s in queryset.iterator(chunk_size=CHUNK):
+            yield [
+                s.centre.name,
+                s.centre.lead_unit.name,
+                s.get_state_display(),
+                *[getattr(s, f) for f in SUMMARY_FIELDS],
+                _local(s.submitted_at),
+            ]
+
+    return (
+        _("%(year)s年度工作总结") % {"year": job.params["year"]},
+        headers,
+        formats,
+        queryset.count(),
+        rows(),
+    )
+
+
+def _assessments(job: ExportJob):
+    queryset = Assessment.objects.select_related("centre__lead_unit").order_by("-due_on", "centre__name")
+    if job.params.get("district"):
+        queryset = queryset.filter(centre__lead_unit__district_id=job.params["district"])
+    headers = [
+        _("创新中心"),
+        _("牵头单位"),
+        _("轮次"),
+        _("应考核日期"),
+        _("考核得分"),
+        _("考核等级"),
+        _("确认时间"),
+    ]
+    formats = [None, None, "0", "yyyy-mm-dd", "0.00", None, "yyyy-mm-dd hh:mm"]
+
+    def rows():
+        for a in queryset.iterator(chunk_size=CHUNK):
+            yield [
+                a.centre.name,
+                a.centre.lead_unit.name,
+                a.cycle,
+                a.due_on,
+                a.total,
+                a.get_grade_display(),
+                _local(a.confirmed_at),
+            ]
+
+    return _("考核评估结果"), headers, formats, queryset.count(), rows()
+
+
+KINDS = {
+    "applications": (_applications, "申报清单"),
+    "panel_scores": (_panel_scores, "专家评分"),
+    "summaries": (_summaries, "年度工作总结"),
+    "assessments": (_assessments, "考核评估结果"),
+}
+
+
+def _local(moment):
+    # Excel has no time zones: write Asia/Shanghai wall time.
+    return timezone.localtime(moment).replace(tzinfo=None) if isinstance(moment, datetime) else moment
+
+
+def build(job: ExportJob) -> ExportJob:
+    """Write the workbook for ``job``, updating its progress every CHUNK rows."""
+    builder, filename = KINDS[job.kind]
+    title, headers, formats, total, rows = builder(job)
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, total_rows=total)
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    done = 0
+    for done, row in enumerate(rows, start=1):
+        sheet.append(row)
+        for column, number_format in enumerate(formats, start=1):
+            if number_format:
+                sheet.cell(row=done + 1, column=column).number_format = number_format
+        if done % CHUNK == 0:
+            ExportJob.objects.filter(pk=job.pk).update(done_rows=done)
+    for column, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(10, min(40, len(str(header)) * 2 + 2))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    job.file.save(f"{filename}-{stamp}.xlsx", ContentFile(buffer.getvalue()), save=False)
+    job.state, job.done_rows, job.total_rows, job.finished_at = (
+        ExportJob.State.DONE,
+        done,
+        total,
+        timezone.now(),
+    )
+    job.save(update_fields=["file", "state", "done_rows", "total_rows", "finished_at"])
+    return job
