@@ -3,12 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! command -v pdftotext >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Chromium and Chinese fonts for the browser tests (apt-get) ..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    echo "Installing Chromium, Chinese fonts, Pango (PDFs) and poppler-utils for the tests (apt-get) ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+      libpango-1.0-0 libpangoft2-1.0-0 poppler-utils >/dev/null
   else
-    echo "ERROR: /usr/bin/chromium is missing; install Debian's chromium and fonts-noto-cjk." >&2
+    echo "ERROR: install Debian's chromium, fonts-noto-cjk, libpango-1.0-0 and poppler-utils first." >&2
     exit 1
   fi
 fi
