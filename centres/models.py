@@ -85,6 +85,14 @@ class Centre(models.Model):
         return date.fromordinal(end.toordinal() - 1)
 
 
+CENTRE_ACTION_LABELS = {
+    "excluded": _("暂停支持"),
+    "title_withdrawn": _("撤销称号"),
+    "assessment": _("考核评估"),
+    "nomination": _("推荐升级"),
+}
+
+
 class CentreEvent(models.Model):
     """The centre's history after award: status changes, exclusion, title withdrawal, nominations."""
 
@@ -108,6 +116,10 @@ class CentreEvent(models.Model):
         if self.pk is not None:
             raise ValueError("centre history is append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def action_label(self) -> str:
+        return str(CENTRE_ACTION_LABELS.get(self.action, self.action))
 
 
 class Nomination(models.Model):

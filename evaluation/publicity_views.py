@@ -10,6 +10,7 @@ from accounts.decorators import page_permission
 from accounts.http import client_ip
 from applications.models import Application, Status
 from applications.services import ActionRefused
+from config.pdf import pdf_response
 from evaluation import publicity
 from evaluation.forms import ApprovalForm, AwardForm, OpenPublicityForm, ResolveObjectionForm
 from evaluation.models import Announcement, Approval, LeadershipDecision, Objection
@@ -178,8 +179,9 @@ def approval_notice(request, pk):
     """The approval notice, laid out as an official document, for printing."""
     application = _staff_application(request, pk)
     approval = get_object_or_404(Approval, application=application)
-    return render(
-        request,
-        "evaluation/approval_notice.html",
-        {"page_title": _("批复通知"), "application": application, "approval": approval},
-    )
+    context = {"page_title": _("批复通知"), "application": application, "approval": approval}
+    if request.GET.get("format") == "pdf":
+        return pdf_response(
+            request, "evaluation/approval_notice_pdf.html", context, f"批复-{application.number}.pdf"
+        )
+    return render(request, "evaluation/approval_notice.html", context)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.decorators import page_permission
-from applications.models import Policy
+from applications.models import ApplicationEvent, Policy
 from applications.services import ActionRefused
 from centres import services as centre_services
 from centres.filters import CentreFilter
@@ -150,7 +150,7 @@ def centre_page(request, pk):
             "centre": centre,
             "today": today,
             "support_year": centre.support_year(today),
-            "events": centre.events.select_related("actor").order_by("created_at", "pk"),
+            "timeline": timeline(centre, staff=request.user.has_perm("evaluation.review")),
             "summaries": summaries,
             "comparison": [
                 (AnnualSummary._meta.get_field(name).verbose_name, [getattr(s, name) for s in summaries])
@@ -164,6 +164,34 @@ def centre_page(request, pk):
             "nomination_form": nomination_form,
         },
     )
+
+
+def timeline(centre: Centre, *, staff: bool) -> list[dict]:
+    """The whole story in one timeline: the application's history, then the centre's, by time."""
+    events = ApplicationEvent.objects.filter(application_id=centre.application_id).select_related("actor")
+    if not staff:
+        events = events.filter(internal=False)
+    rows = [
+        {
+            "at": e.created_at,
+            "actor": e.actor,
+            "what": e.action_label,
+            "comment": e.comment,
+            "source": "application",
+        }
+        for e in events
+    ]
+    rows += [
+        {
+            "at": e.created_at,
+            "actor": e.actor,
+            "what": e.action_label,
+            "comment": e.comment,
+            "source": "centre",
+        }
+        for e in centre.events.select_related("actor")
+    ]
+    return sorted(rows, key=lambda row: row["at"])
 
 
 @page_permission("reports.manage_assessments")

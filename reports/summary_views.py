@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import page_permission
 from applications.models import Policy
 from applications.services import ActionRefused
+from config.pdf import pdf_response
 from reports import summaries
 from reports.models import AnnualSummary, ReportingYear, SummaryAttachment
 from reports.summary_forms import FIELDSETS, OpenYearForm, ReviewForm, SummaryForm, YearFilterForm
@@ -200,23 +201,27 @@ def download_attachment(request, pk, attachment_pk):
 @login_required
 def summary_detail(request, pk):
     summary = _summary(request, pk)
-    return render(
-        request,
-        "reports/summary_detail.html",
-        {
-            "page_title": _("%(centre)s %(year)d年度工作总结")
-            % {"centre": summary.centre.name, "year": summary.reporting_year.year},
-            "summary": summary,
-            "groups": _groups(summary),
-            "figures": _figures(summary),
-            "attachments": summary.attachments.order_by("uploaded_at", "pk"),
-            "is_overdue": summaries.is_overdue(summary),
-            "can_edit": request.user.has_perm("reports.edit_summary", summary),
-            "can_review": request.user.has_perm("reports.review_summary", summary)
-            and summary.state == State.SUBMITTED,
-            "comparison": summaries.comparison(summary.centre),
-        },
-    )
+    context = {
+        "page_title": _("%(centre)s %(year)d年度工作总结")
+        % {"centre": summary.centre.name, "year": summary.reporting_year.year},
+        "summary": summary,
+        "groups": _groups(summary),
+        "figures": _figures(summary),
+        "attachments": summary.attachments.order_by("uploaded_at", "pk"),
+        "is_overdue": summaries.is_overdue(summary),
+        "can_edit": request.user.has_perm("reports.edit_summary", summary),
+        "can_review": request.user.has_perm("reports.review_summary", summary)
+        and summary.state == State.SUBMITTED,
+        "comparison": summaries.comparison(summary.centre),
+    }
+    if request.GET.get("format") == "pdf":
+        return pdf_response(
+            request,
+            "reports/summary_pdf.html",
+            context,
+            f"{summary.centre.name}-{summary.reporting_year.year}.pdf",
+        )
+    return render(request, "reports/summary_detail.html", context)
 
 
 # --- commission staff --------------------------------------------------------------------------------------
