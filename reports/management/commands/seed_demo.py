@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from accounts import demo as accounts_demo
 from applications import demo as applications_demo
 from evaluation import demo as evaluation_demo
+from reports import demo as reports_demo
 
 
 class Command(BaseCommand):
@@ -12,6 +13,7 @@ class Command(BaseCommand):
         users = accounts_demo.seed()
         applications_demo.seed(users)
         evaluation_demo.seed(users)
+        reports_demo.seed(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Password for every demo account: {accounts_demo.DEMO_PASSWORD}"
