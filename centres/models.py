@@ -87,6 +87,7 @@ class Centre(models.Model):
 
 CENTRE_ACTION_LABELS = {
     "excluded": _("暂停支持"),
+    "exclusion_ended": _("暂停支持期满"),
     "title_withdrawn": _("撤销称号"),
     "assessment": _("考核评估"),
     "nomination": _("推荐升级"),

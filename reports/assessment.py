@@ -83,12 +83,25 @@ def open_due_assessments(today: date | None = None) -> int:
     return opened
 
 
+def end_expired_exclusions(today: date | None = None) -> int:
+    """Beat: a centre whose exclusion period has ended is back in the support scope."""
+    today = today or timezone.localdate()
+    ended = list(Centre.objects.filter(status=Centre.Status.EXCLUDED, excluded_until__lte=today))
+    for centre in ended:
+        with transaction.atomic():
+            Centre.objects.filter(pk=centre.pk).update(status=Centre.Status.ACTIVE)
+            centre_services.add_event(centre, "exclusion_ended", None, _("暂停支持期满，恢复正常。"))
+    return len(ended)
+
+
 def open_by_staff(centre: Centre, user) -> Assessment:
     """Staff may open the next cycle's assessment before its date."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以启动考核评估。"))
     if centre.status == Centre.Status.WITHDRAWN:
         raise ActionRefused(_("该创新中心已撤销称号。"))
+    if centre.assessments.filter(confirmed_at__isnull=True).exists():
+        raise ActionRefused(_("该创新中心还有未确认结果的考核评估，请先完成。"))
     cycle = (centre.assessments.order_by("-cycle").values_list("cycle", flat=True).first() or 0) + 1
     assessment = _create(centre, cycle, timezone.localdate())
     if assessment is None:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Max, Q
+from django.db.models import F, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -74,7 +74,6 @@ def centres(request):
     """All centres for staff: status, type, award date, exclusion, last assessment."""
     queryset = Centre.objects.for_list().annotate(
         last_cycle=Max("assessments__cycle"),
-        last_grade=Max("assessments__grade", filter=Q(assessments__confirmed_at__isnull=False)),
     )
     status = request.GET.get("status", "")
     if status in Centre.Status.values:
@@ -197,7 +196,7 @@ def timeline(centre: Centre, *, staff: bool) -> list[dict]:
 @page_permission("reports.manage_assessments")
 def assessment_list(request):
     queryset = Assessment.objects.select_related("centre__lead_unit", "centre__field").order_by(
-        "confirmed_at", "-due_on"
+        F("confirmed_at").desc(nulls_first=True), "-due_on"
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(request, "reports/assessments.html", {"page_title": _("考核评估"), "page": page})

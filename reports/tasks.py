@@ -6,8 +6,10 @@ from celery import shared_task
 @shared_task
 def open_due_assessments() -> int:
     """Beat (daily): open the three-year assessment of every centre that reached its mark, once per cycle."""
+    from reports.assessment import end_expired_exclusions
     from reports.assessment import open_due_assessments as run
 
+    end_expired_exclusions()
     return run()
 
 
