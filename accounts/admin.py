@@ -5,7 +5,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CreditCodeField
-from accounts.models import District, Organisation, User
+from accounts.models import AuditEvent, District, Organisation, User
 from accounts.roles import Role
 
 
@@ -39,6 +39,31 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # Only a superuser (created from the command line at installation) may hand out admin flags.
+        return [
+            (
+                name,
+                {**opts, "fields": tuple(f for f in opts["fields"] if f not in ("is_superuser", "is_staff"))},
+            )
+            for name, opts in fieldsets
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from django.shortcuts import redirect
+        from django.urls import reverse
+        from django.utils.http import urlencode
+
+        from accounts.security import recently_authenticated
+
+        if request.method == "POST" and not recently_authenticated(request):
+            # Changing accounts and roles needs the password again (re-authentication).
+            return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': request.get_full_path()})}")
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
 
 class OrganisationAdminForm(forms.ModelForm):
     credit_code = CreditCodeField()
@@ -62,3 +87,22 @@ class DistrictAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "kind", "sort_order")
     list_filter = ("kind",)
     search_fields = ("name", "code")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read only for the audit administrator; nobody, superusers included, changes or deletes a record."""
+
+    list_display = ("created_at", "username", "action", "target", "ip_address", "success")
+    list_filter = ("success", "action")
+    search_fields = ("username", "action", "target", "detail")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

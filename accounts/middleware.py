@@ -24,3 +24,37 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class SecurityPolicyMiddleware:
+    """Before anything else a signed-in person must: change an expired password; sign in with the second
+    factor when their role requires it."""
+
+    EXEMPT = (
+        "/accounts/logout/",
+        "/accounts/password/change/",
+        "/accounts/2fa/",
+        "/static/",
+        "/healthz",
+        "/i18n/",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import redirect
+
+        from accounts.security import needs_two_factor, password_expired
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(self.EXEMPT):
+            if needs_two_factor(user) and not user.is_verified():
+                return redirect(f"/accounts/2fa/?next={request.get_full_path()}")
+            if password_expired(user):
+                from django.contrib import messages
+                from django.utils.translation import gettext as _
+
+                messages.warning(request, _("您的密码已超过有效期，请先修改密码。"))
+                return redirect("accounts:password_change")
+        return self.get_response(request)

@@ -85,6 +85,7 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("牵头单位用户必填：该账号代表的单位。"),
     )
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, editable=False)
     language = models.CharField(
         _("通知语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
@@ -105,6 +106,12 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.full_name or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        from django.utils import timezone
+
+        self.password_changed_at = timezone.now()
 
     def get_full_name(self):
         return self.full_name or super().get_full_name() or self.username
@@ -159,3 +166,51 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("audit records cannot be changed")
+
+    def delete(self):
+        raise PermissionError("audit records cannot be deleted; use purge_before() for the retention cleanup")
+
+    def purge_before(self, moment):
+        """The retention cleanup: delete records older than ``moment`` (the database refuses younger ones)."""
+        return super().filter(created_at__lt=moment).delete()
+
+
+class AuditEvent(models.Model):
+    """审计日志: who did what, when, from where, with what result. Append-only: the model, the queryset
+    and (on PostgreSQL) a trigger refuse changes; deleting is refused for records younger than the
+    retention period."""
+
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(_("账号"), max_length=150, blank=True, db_index=True)
+    action = models.CharField(_("事项"), max_length=60, db_index=True)
+    target = models.CharField(_("对象"), max_length=200, blank=True)
+    detail = models.TextField(_("内容"), blank=True)
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    success = models.BooleanField(_("结果"), default=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["action", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit records cannot be deleted")

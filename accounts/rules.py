@@ -39,6 +39,13 @@ is_district_staff = is_district_staff_role & has_district
 rules.add_perm("accounts.system_admin_home", is_system_admin)
 rules.add_perm("accounts.security_admin_home", is_security_admin)
 rules.add_perm("accounts.audit_admin_home", is_audit_admin)
+rules.add_perm("accounts.view_audit_log", is_audit_admin)  # the system administrator cannot read it (三员)
+rules.add_perm("accounts.view_auditevent", is_audit_admin)
+# django-axes' records of failed sign-ins: the security administrator's.
+rules.add_perm("axes", is_security_admin)
+for _model in ("accessattempt", "accessfailurelog", "accesslog"):
+    rules.add_perm(f"axes.view_{_model}", is_security_admin)
+    rules.add_perm(f"axes.delete_{_model}", is_security_admin)
 
 # Django admin (the back office). Module permission first, then one per model and action.
 rules.add_perm("accounts", is_system_admin | is_commission_staff)

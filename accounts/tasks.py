@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import AuditEvent, Notification
 
 log = logging.getLogger(__name__)
 # After a failure the next try waits 2, 4, 8 ... minutes, at most six hours; nothing is ever dropped.
@@ -92,3 +92,13 @@ def retry_unsent_notifications(older_than_seconds: int = 60) -> int:
         .values_list("pk", flat=True)[:500]
     )
     return sum(1 for pk in list(pending) if deliver_notification(pk))
+
+
+@shared_task
+def purge_audit_log() -> int:
+    """Beat (daily): the retention cleanup of the audit log (never younger than 180 days)."""
+    from django.conf import settings
+
+    cutoff = timezone.now() - timedelta(days=max(180, settings.AUDIT_RETENTION_DAYS))
+    deleted, _ = AuditEvent.objects.purge_before(cutoff)
+    return deleted

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts import views
+from accounts import security_views, views
 from accounts.forms import SignInForm
 
 app_name = "accounts"
@@ -88,6 +88,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("system-admin/", views.system_admin_home, name="system_admin_home"),
-    path("security-admin/", views.security_admin_home, name="security_admin_home"),
-    path("audit-admin/", views.audit_admin_home, name="audit_admin_home"),
+    path("security-admin/", security_views.security_admin_home, name="security_admin_home"),
+    path("audit-admin/", security_views.audit_log, name="audit_admin_home"),
+    path("2fa/", security_views.two_factor, name="two_factor"),
+    path("reauth/", security_views.reauth, name="reauth"),
 ]

@@ -35,8 +35,6 @@ def _admin_home(duty: str, title):
 
 
 system_admin_home = _admin_home("system_admin", _("系统管理"))
-security_admin_home = _admin_home("security_admin", _("安全管理"))
-audit_admin_home = _admin_home("audit_admin", _("审计管理"))
 
 
 def set_language(request):

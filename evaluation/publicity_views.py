@@ -6,8 +6,10 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.decorators import page_permission
 from accounts.http import client_ip
+from accounts.security import recent_password_required
 from applications.models import Application, Status
 from applications.services import ActionRefused
 from config.pdf import pdf_response
@@ -79,9 +81,14 @@ def open_publicity(request):
 
 
 @page_permission("evaluation.staff_home")
+@recent_password_required
 def objections(request, pk):
-    """The objections of one announcement, with the objectors' identities (staff only)."""
+    """The objections of one announcement. Objectors' ID numbers and phones are masked; one objection's
+    identity is shown whole on request (the password was re-entered; the reading is audited)."""
     announcement = get_object_or_404(Announcement, pk=pk)
+    shown = request.GET.get("show", "")
+    if shown.isdigit():
+        audit.record("objection.identity_viewed", request=request, target=f"evaluation.Objection:{shown}")
     rows = list(
         Objection.objects.filter(entry__announcement=announcement)
         .select_related("entry__application", "resolved_by")

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.decorators import page_permission
 from reports.exports import KINDS
 from reports.models import ExportJob
@@ -29,6 +30,9 @@ def export_new(request, kind):
             params["district"] = request.user.district_id  # district staff export their district only
         with transaction.atomic():
             job = ExportJob.objects.create(owner=request.user, kind=kind, params=params)
+            audit.record(
+                "export", request=request, target=f"reports.ExportJob:{job.pk}", detail=f"{kind} {params}"
+            )
             transaction.on_commit(lambda: build_export.delay(job.pk))
         return redirect("reports:export_job", pk=job.pk)
     return render(

@@ -522,8 +522,9 @@ def expire_announcement(announcement, ago: datetime.timedelta = datetime.timedel
 
 
 def application_approved(staff=None, lead_user=None, outcome: str = "recognise", **overrides):
-    """An application through publicity without objections and the deadline sweep (``close_expired``):
-    status 批复 (approved), no approval document recorded yet. Fresh from the database."""
+    """An application through publicity without objections and the deadline sweep (``close_expired``,
+    which closes every announcement due by now, not only this one): status 批复 (approved), no approval
+    document recorded yet. Fresh from the database."""
     from evaluation import publicity
 
     application, announcement = application_in_publicity(
@@ -564,3 +565,64 @@ def awarded_centre(lead_user=None, award_date=None, **overrides):
     }
     values.update(overrides)
     return Centre.objects.create(**values)
+
+
+# --- dashboard, exports and timelines (reports) ------------------------------------------------------------
+
+
+def lead_user_in(district_code: str, **kwargs) -> User:
+    """A lead-unit user of a fresh organisation registered in the district with ``district_code``."""
+    organisation = OrganisationFactory(district=District.objects.get(code=district_code))
+    return user_with_role(Role.LEAD_UNIT, organisation=organisation, **kwargs)
+
+
+def district_staff_in(district_code: str, **kwargs) -> User:
+    """A district-staff user of the district with ``district_code``."""
+    return user_with_role(Role.DISTRICT_STAFF, district=District.objects.get(code=district_code), **kwargs)
+
+
+def annual_summary(centre, reporting_year, state: str = "draft", submitted_at=None, **figures):
+    """An annual summary row stored directly with ``figures`` (the figures a dashboard or an export reads).
+    Submitted and accepted ones get ``submitted_at`` (default now)."""
+    from reports.models import AnnualSummary
+
+    if state in (AnnualSummary.State.SUBMITTED, AnnualSummary.State.ACCEPTED) and submitted_at is None:
+        submitted_at = timezone.now()
+    figures.setdefault("work_summary", "测试：年度工作总结")
+    figures.setdefault("next_year_plan", "测试：下一年度工作计划")
+    return AnnualSummary.objects.create(
+        centre=centre, reporting_year=reporting_year, state=state, submitted_at=submitted_at, **figures
+    )
+
+
+def graded_assessment(
+    centre, cycle: int, total, grade: str, confirmed_by=None, due_on=None, confirmed_at=None
+):
+    """An assessment stored directly with its total and grade; confirmed (now unless ``confirmed_at``) when
+    ``confirmed_by`` is given."""
+    from reports.models import Assessment
+
+    return Assessment.objects.create(
+        centre=centre,
+        cycle=cycle,
+        due_on=due_on or datetime.date(2024 + 3 * (cycle - 1), 6, 1),
+        total=Decimal(str(total)),
+        grade=grade,
+        confirmed_by=confirmed_by,
+        confirmed_at=(confirmed_at or timezone.now()) if confirmed_by else None,
+    )
+
+
+def event_at(application, action: str, from_status: str, to_status: str, at, actor=None, **extra):
+    """A history entry written at a chosen time (``ApplicationEvent`` is append-only: new rows only)."""
+    from applications.models import ApplicationEvent
+
+    return ApplicationEvent.objects.create(
+        application=application,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        created_at=at,
+        **extra,
+    )

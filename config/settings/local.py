@@ -4,3 +4,6 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DEBUG = env.bool("DEBUG", default=True)
+
+# The demo signs in without an authenticator app unless TWO_FACTOR_ROLES is set; production requires it.
+TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=[])

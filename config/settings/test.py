@@ -29,3 +29,6 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Most tests sign in with force_login; the two-factor tests switch the requirement on themselves.
+TWO_FACTOR_ROLES: list = []
+AXES_ENABLED = True

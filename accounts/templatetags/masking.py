@@ -1,0 +1,7 @@
+from django import template
+
+from accounts.security import mask_id_number, mask_phone
+
+register = template.Library()
+register.filter("mask_id", mask_id_number)
+register.filter("mask_phone", mask_phone)
