@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -24,8 +24,15 @@ def export_new(request, kind):
     if request.method == "POST":
         params = {"query": query}
         for key in ("panel", "year"):
-            if request.POST.get(key):
-                params[key] = int(request.POST[key])
+            value = request.POST.get(key, "")
+            if value:
+                if not value.isdigit():
+                    return HttpResponseBadRequest(_("参数无效。"))
+                params[key] = int(value)
+        if kind == "summaries" and "year" not in params:
+            raise Http404
+        if kind == "panel_scores" and "panel" not in params:
+            raise Http404
         if not staff:
             params["district"] = request.user.district_id  # district staff export their district only
         with transaction.atomic():

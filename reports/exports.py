@@ -195,6 +195,17 @@ KINDS = {
 }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BAD_TITLE = str.maketrans(dict.fromkeys("/\\?*:[]", "_"))
+
+
+def _cell(value):
+    """Text typed by users is written as text: a leading =, +, - or @ would make Excel run it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _local(moment):
     # Excel has no time zones: write Asia/Shanghai wall time.
     return timezone.localtime(moment).replace(tzinfo=None) if isinstance(moment, datetime) else moment
@@ -207,7 +218,7 @@ def build(job: ExportJob) -> ExportJob:
     ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, total_rows=total)
     workbook = Workbook(write_only=False)
     sheet = workbook.active
-    sheet.title = title[:31]
+    sheet.title = title.translate(BAD_TITLE)[:31] or "Sheet"
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -215,6 +226,9 @@ def build(job: ExportJob) -> ExportJob:
     done = 0
     for done, row in enumerate(rows, start=1):
         sheet.append(row)
+        for cell in sheet[done + 1]:
+            if cell.data_type == "f":  # text typed by people that starts with "=" stays text, never a formula
+                cell.data_type = "s"
         for column, number_format in enumerate(formats, start=1):
             if number_format:
                 sheet.cell(row=done + 1, column=column).number_format = number_format

@@ -626,3 +626,54 @@ def event_at(application, action: str, from_status: str, to_status: str, at, act
         created_at=at,
         **extra,
     )
+
+
+# --- fault tests (tests/test_faults.py) --------------------------------------------------------------------
+
+
+def applications_in_expired_publicity(n: int, staff=None, now=None) -> list:
+    """``n`` complete applications, each alone in an announcement whose period is over, for the deadline
+    sweep (``publicity.close_expired``). Built directly for speed, not through the review: a queryset
+    update puts each ``complete_application`` in 公示 (the sweep reads only the status, the entries and
+    the end of the period), then the Announcement and its AnnouncementEntry are created. The periods end
+    one minute apart, the first longest ago, so the sweep (ordered by ``ends_at``) takes them in list order.
+    Returns ``[(application, announcement), ...]``, fresh from the database."""
+    from applications.models import Status
+    from evaluation.models import Announcement, AnnouncementEntry
+
+    staff = staff or user_with_role(Role.COMMISSION_STAFF)
+    now = now or timezone.now()
+    pairs = []
+    for i in range(n):
+        application = complete_application()
+        Application.objects.filter(pk=application.pk).update(
+            status=Status.PUBLICITY,
+            outcome="recognise",
+            year=now.year,
+            number=f"CQ-ZZCX-{now.year}-{9000 + i:04d}",
+            policy=Policy.current(),
+            submitted_at=now - datetime.timedelta(days=60),
+        )
+        announcement = Announcement.objects.create(
+            title=f"关于{application.centre_name}（{i + 1}）拟认定为重庆市制造业创新中心的公示",
+            list_type="recognise",
+            starts_at=now - datetime.timedelta(days=10),
+            ends_at=now - datetime.timedelta(minutes=n - i),
+            working_days=5,
+            created_by=staff,
+            **ANNOUNCEMENT_CONTACTS,
+        )
+        AnnouncementEntry.objects.create(announcement=announcement, application=application, order=0)
+        pairs.append((Application.objects.get(pk=application.pk), announcement))
+    return pairs
+
+
+# --- browser tests -----------------------------------------------------------------------------------------
+
+
+def sign_in(page, portal, user, password=TEST_PASSWORD):
+    """Sign ``user`` in through the real sign-in page of the live portal (Playwright ``page``)."""
+    page.goto(portal + "/accounts/login/")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

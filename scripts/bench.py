@@ -1,0 +1,249 @@
+"""The benchmark: the portal under gunicorn (production settings) on the large data set, loaded with wrk
+from this machine, next to a bare Django view serving 50 rows from PostgreSQL, measured in the same run.
+
+Usage: scripts/bench [--seconds 10] [--connections 16]   (see README). Prints a table; changes only the
+benchmark database (default postgres://postgres@127.0.0.1:5432/cqmic_bench), which it creates and seeds.
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+PY = str(BASE / ".venv" / "bin" / "python")
+GUNICORN = str(BASE / ".venv" / "bin" / "gunicorn")
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cqmic_bench")
+PORTAL, BARE = 8801, 8802
+
+
+def env(**extra):
+    return {
+        **os.environ,
+        "DATABASE_URL": DB_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "bench-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "TWO_FACTOR_ROLES": "",  # the benchmark signs in with prepared sessions (no authenticator app)
+        "STATIC_ROOT": str(BASE / "var" / "bench-static"),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def manage(*args, **extra):
+    return subprocess.run(
+        [PY, "manage.py", *args], cwd=BASE, env=env(**extra), check=True, capture_output=True, text=True
+    ).stdout
+
+
+def django_code(code: str) -> str:
+    return subprocess.run(
+        [PY, "-c", "import django; django.setup()\n" + code],
+        cwd=BASE,
+        env=env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def prepare():
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", DB_URL.rsplit("/", 1)[1]], capture_output=True
+    )
+    manage("migrate", "--no-input")
+    count = int(
+        django_code("from applications.models import Application; print(Application.objects.count())")
+    )
+    if count < 10_000:
+        print("seeding the large data set (seed_demo + seed_scale) ...", flush=True)
+        manage("seed_demo")
+        manage("seed_scale")
+    manage("collectstatic", "--no-input")
+
+
+def sessions() -> dict:
+    """Session cookies for a staff member, an expert with many assignments, made in the database."""
+    out = django_code(
+        """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db.models import Count
+from accounts.models import User
+from applications.models import Application
+def cookie(user):
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk); s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash(); s.create(); return s.session_key
+staff = User.objects.get(username="staff_demo")
+expert = User.objects.filter(groups__name="expert").annotate(n=Count("assignments")).order_by("-n").first()
+app = Application.objects.filter(status="rejected").annotate(n=Count("events")).order_by("-n", "pk").first()
+print(cookie(staff), cookie(expert), app.pk)
+"""
+    )
+    staff, expert, app = out.split()
+    return {"staff": staff, "expert": expert, "application": app}
+
+
+def start(cmd, **extra) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd,
+        cwd=BASE,
+        env=env(**extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_up(port):
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/healthz" if port == PORTAL else f"http://127.0.0.1:{port}/",
+                timeout=2,
+            )
+            return
+        except Exception:
+            time.sleep(0.2)
+    sys.exit(f"server on {port} did not start")
+
+
+def wrk(url, seconds, connections, cookie=None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        cmd[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"\s+(50|75|90|99)%\s+([\d.]+\w+)", out))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": lat.get("50"),
+        "p90": lat.get("90"),
+        "p99": lat.get("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def rss_mb(pid) -> float:
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    sizes = [
+        int(subprocess.run(["ps", "-o", "rss=", "-p", c], capture_output=True, text=True).stdout or 0)
+        for c in children
+    ]
+    return max(sizes, default=0) / 1024
+
+
+def timed(code: str) -> float:
+    return float(
+        django_code("import time\nt=time.perf_counter()\n" + code + "\nprint(time.perf_counter()-t)")
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    prepare()
+    cookies = sessions()
+    portal = start([GUNICORN, "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{PORTAL}"])
+    bare = start(
+        [GUNICORN, "scripts.bench_baseline.wsgi", "-w", "2", "-b", f"127.0.0.1:{BARE}"],
+        DJANGO_SETTINGS_MODULE="scripts.bench_baseline.settings",
+    )
+    try:
+        wait_up(PORTAL)
+        wait_up(BARE)
+        pages = [
+            ("bare Django, 50 rows from PostgreSQL", f"http://127.0.0.1:{BARE}/", None, None),
+            ("public announcements", f"http://127.0.0.1:{PORTAL}/announcements/", None, 0.6),
+            ("public centre directory", f"http://127.0.0.1:{PORTAL}/centres/", None, 0.6),
+            (
+                "staff workbench (50 rows, filtered)",
+                f"http://127.0.0.1:{PORTAL}/review/staff/?status=rejected",
+                cookies["staff"],
+                0.4,
+            ),
+            ("expert's assignments", f"http://127.0.0.1:{PORTAL}/review/expert/", cookies["expert"], 0.4),
+            (
+                "application page with history",
+                f"http://127.0.0.1:{PORTAL}/review/applications/{cookies['application']}/",
+                cookies["staff"],
+                0.4,
+            ),
+            ("dashboard", f"http://127.0.0.1:{PORTAL}/after-award/dashboard/", cookies["staff"], 0.4),
+        ]
+        for _name, url, cookie, _target in pages:  # warm up caches and connections
+            wrk(url, 2, 4, cookie)
+        results = [
+            (name, wrk(url, args.seconds, args.connections, cookie), target)
+            for name, url, cookie, target in pages
+        ]
+        memory = rss_mb(portal.pid)
+    finally:
+        for proc in (portal, bare):
+            os.killpg(proc.pid, signal.SIGTERM)
+    floor = results[0][1]["rps"]
+    print(
+        f"\nwrk -t2 -c{args.connections} -d{args.seconds}s on this machine ({os.cpu_count()} cores), "
+        "gunicorn 2 sync workers, production settings\n"
+    )
+    print(
+        f"{'page':42} {'req/s':>8} {'ratio':>6} {'target':>7} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}"
+    )
+    for name, r, target in results:
+        ratio = r["rps"] / floor
+        print(
+            f"{name:42} {r['rps']:8.1f} {ratio:6.2f} {f'≥ {target:.1f}' if target else '':>7} "
+            f"{r['p50']:>9} {r['p90']:>9} {r['p99']:>9} {r['errors']:>8}"
+        )
+    print(f"\nlargest web worker RSS after the load: {memory:.0f} MB")
+    sweep = timed(
+        """
+from datetime import timedelta
+from django.utils import timezone
+from applications.models import Application
+from evaluation.models import Announcement, AnnouncementEntry
+from evaluation.publicity import close_expired
+from accounts.models import User
+staff = User.objects.get(username="staff_demo")
+apps = list(Application.objects.filter(status="rejected").order_by("pk")[:1000])
+Application.objects.filter(pk__in=[a.pk for a in apps]).update(status="publicity")
+now = timezone.now()
+anns = Announcement.objects.bulk_create([Announcement(title=f"bench {i}", list_type="recognise",
+    starts_at=now - timedelta(days=9), ends_at=now - timedelta(minutes=1), working_days=5, contact_person="x",
+    contact_phone="x", contact_address="x", supervision_phone="x", created_by=staff) for i in range(1000)])
+entries = [AnnouncementEntry(announcement=an, application=a) for an, a in zip(anns, apps)]
+AnnouncementEntry.objects.bulk_create(entries)
+t = __import__("time").perf_counter()
+result = close_expired()
+assert result["approved"] == 1000, result
+"""
+    )
+    export = timed(
+        """
+from accounts.models import User
+from reports.exports import build
+from reports.models import ExportJob
+job = ExportJob.objects.create(owner=User.objects.get(username="staff_demo"), kind="applications", params={})
+t = __import__("time").perf_counter()
+build(job)
+print(job.total_rows, file=__import__("sys").stderr)
+"""
+    )
+    print(f"deadline sweep closing 1,000 expired periods: {sweep:.1f} s")
+    print(f"export of the applications list (~9,400 rows) to Excel: {export:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
