@@ -58,3 +58,22 @@ class SecurityPolicyMiddleware:
                 messages.warning(request, _("您的密码已超过有效期，请先修改密码。"))
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class IdleTimeoutMiddleware:
+    """Renew a signed-in session's expiry when it is used, but write it at most once a minute."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        from django.conf import settings
+
+        session = getattr(request, "session", None)
+        if session is not None and request.user.is_authenticated:
+            now = int(time.time())
+            if now - session.get("_seen", 0) >= settings.SESSION_RENEW_SECONDS:
+                session["_seen"] = now  # marks the session modified: saved with a fresh expiry
+        return self.get_response(request)

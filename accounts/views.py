@@ -38,14 +38,29 @@ system_admin_home = _admin_home("system_admin", _("系统管理"))
 
 
 def set_language(request):
-    """Django's language switch, also remembering the choice on the account (for e-mails)."""
+    """The language switch (GET or POST: changing the display language needs no CSRF protection, and a GET
+    form keeps cacheable public pages free of tokens); also remembered on the account for e-mails."""
     from django.conf import settings
-    from django.views.i18n import set_language as django_set_language
+    from django.utils.http import url_has_allowed_host_and_scheme
 
-    response = django_set_language(request)
-    code = request.POST.get("language")
-    if request.method == "POST" and request.user.is_authenticated and code in dict(settings.LANGUAGES):
-        type(request.user).objects.filter(pk=request.user.pk).update(language=code)
+    data = request.POST if request.method == "POST" else request.GET
+    code = data.get("language")
+    target = data.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        )
+        if request.user.is_authenticated:
+            type(request.user).objects.filter(pk=request.user.pk).update(language=code)
     return response
 
 

@@ -337,6 +337,7 @@ class Application(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["lead_unit", "-updated_at"]),
             models.Index(fields=["district", "status"]),
             models.Index(fields=["field", "status"]),
+            models.Index(fields=["status", "-submitted_at", "-id"], name="application_workbench_order"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,8 +6,10 @@ from django.utils.translation import gettext as _
 
 from centres.filters import CentreFilter
 from centres.models import Centre
+from config.public_cache import cached_public_page
 
 
+@cached_public_page
 def directory(request):
     filtered = CentreFilter(
         request.GET, queryset=Centre.objects.public().for_list().order_by("-award_date", "name")
@@ -27,6 +29,7 @@ def directory(request):
     )
 
 
+@cached_public_page
 def centre_page(request, pk):
     centre = get_object_or_404(Centre.objects.public().for_list(), pk=pk)
     return render(request, "centres/centre.html", {"page_title": centre.name, "centre": centre})

@@ -13,6 +13,7 @@ from accounts import stash
 from accounts.http import client_ip
 from applications.models import Policy
 from applications.services import ActionRefused
+from config.public_cache import cached_public_page
 from evaluation import publicity
 from evaluation.models import Announcement, AnnouncementEntry
 from evaluation.public_forms import ObjectionForm
@@ -24,6 +25,7 @@ def _published():
     return Announcement.objects.filter(starts_at__lte=timezone.now())
 
 
+@cached_public_page
 def announcement_list(request):
     """Current announcements first (with their end time), then past ones."""
     now = timezone.now()

@@ -32,3 +32,4 @@ WHITENOISE_AUTOREFRESH = True
 # Most tests sign in with force_login; the two-factor tests switch the requirement on themselves.
 TWO_FACTOR_ROLES: list = []
 AXES_ENABLED = True
+SESSION_RENEW_SECONDS = 0  # save on every request, so query counts do not depend on the clock
