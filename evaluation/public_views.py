@@ -1,6 +1,7 @@
 """Public pages of the publicity: no sign-in, no JavaScript needed."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,11 @@ from evaluation.models import Announcement, AnnouncementEntry
 from evaluation.public_forms import ObjectionForm
 
 OBJECTION_RATE = "5/h"
+
+
+def _visitor(group, request) -> str:
+    """Rate-limit by the visitor's address as the trusted proxies report it (not the proxy's own)."""
+    return client_ip(request) or "unknown"
 
 
 def _published():
@@ -64,7 +70,7 @@ def announcement_detail(request, pk):
         return redirect("announcements:detail", pk=pk)
     if request.method == "POST" and form is not None:
         limited = is_ratelimited(
-            request, group="objections", key="ip", rate=OBJECTION_RATE, method="POST", increment=True
+            request, group="objections", key=_visitor, rate=OBJECTION_RATE, method="POST", increment=True
         )
         if limited:
             messages.error(request, _("同一网络地址提交异议过于频繁，请一小时后再试，或拨打监督电话。"))
@@ -85,6 +91,8 @@ def announcement_detail(request, pk):
                 )
             except ActionRefused as error:
                 messages.error(request, error.message)
+            except ValidationError as error:  # a file whose content is not PDF, JPG or PNG
+                form.add_error(None, error)
             else:
                 stash.discard(token)
                 return render(

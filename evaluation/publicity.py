@@ -106,6 +106,17 @@ def new_reference() -> str:
     return f"YY{today}-{secrets.token_hex(3).upper()}"
 
 
+def _check_open(announcement: Announcement) -> None:
+    now = timezone.now()
+    if now < announcement.starts_at:
+        raise ActionRefused(_("公示尚未开始。"))
+    if now >= announcement.ends_at or announcement.closed_at:
+        raise ActionRefused(
+            _("公示期已于%(end)s结束，不再受理异议。")
+            % {"end": timezone.localtime(announcement.ends_at).strftime("%Y-%m-%d %H:%M")}
+        )
+
+
 def lodge_objection(
     entry: AnnouncementEntry,
     *,
@@ -120,17 +131,12 @@ def lodge_objection(
     max_mb=20,
 ) -> Objection:
     """A real-name objection while the announcement is open; files are checked like any upload."""
-    now = timezone.now()
-    announcement = entry.announcement
-    if now < announcement.starts_at:
-        raise ActionRefused(_("公示尚未开始。"))
-    if now >= announcement.ends_at:
-        raise ActionRefused(
-            _("公示期已于%(end)s结束，不再受理异议。")
-            % {"end": timezone.localtime(announcement.ends_at).strftime("%Y-%m-%d %H:%M")}
-        )
+    _check_open(entry.announcement)  # refuse early, before reading the files
     checked = [(file_kind, upload, inspect(upload, "other", max_mb)) for file_kind, upload in files]
     with transaction.atomic():
+        # The sweep locks the announcement while it closes it: an objection waits for that lock and is then
+        # judged against the end, so none can slip in after the period was closed without it.
+        _check_open(Announcement.objects.select_for_update().get(pk=entry.announcement_id))
         for _attempt in range(5):
             try:
                 with transaction.atomic():
@@ -164,7 +170,7 @@ def lodge_objection(
             users_with_role(Role.COMMISSION_STAFF),
             "objection_lodged",
             {"objection": objection, "application": entry.application},
-            link=reverse("evaluation:objections", args=[announcement.pk]),
+            link=reverse("evaluation:objections", args=[entry.announcement_id]),
         )
     return objection
 

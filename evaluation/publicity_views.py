@@ -122,6 +122,7 @@ def objections(request, pk):
             "page_title": _("异议处理"),
             "announcement": announcement,
             "rows": [(o, forms_by_id.get(o.pk)) for o in rows],
+            "shown": int(shown) if shown.isdigit() else None,
         },
     )
 
@@ -168,6 +169,9 @@ def approval_and_award(request, pk):
             return redirect("centres:detail", pk=centre.pk)
     except ActionRefused as error:
         _refused(request, error)
+        application = _staff_application(
+            request, pk
+        )  # the refused move left nothing behind: show the stored state
     return render(
         request,
         "evaluation/approval.html",

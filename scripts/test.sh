@@ -13,6 +13,25 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk
     exit 1
   fi
 fi
+# axe-core for the accessibility checks of the browser tests (tests/browser/a11y.py), from the npm registry,
+# fetched once into var/ (git-ignored). The version is pinned so a new axe release cannot change the verdict
+# of an unchanged page; set AXE_CORE_VERSION to try another.
+AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"
+if [ ! -s var/axe/axe.min.js ] || [ "$(cat var/axe/VERSION 2>/dev/null)" != "$AXE_CORE_VERSION" ]; then
+  if command -v npm >/dev/null; then
+    echo "Fetching axe-core $AXE_CORE_VERSION for the accessibility tests (npm pack) ..."
+    mkdir -p var/axe
+    if ( cd var/axe && rm -rf package && tarball=$(npm pack "axe-core@$AXE_CORE_VERSION" --silent) \
+         && tar -xzf "$tarball" package/axe.min.js && mv package/axe.min.js axe.min.js \
+         && rm -rf package "$tarball" && echo "$AXE_CORE_VERSION" > VERSION ); then
+      :
+    else
+      echo "WARNING: could not fetch axe-core; the accessibility tests will be skipped (and fail in CI)." >&2
+    fi
+  else
+    echo "WARNING: npm not found; the accessibility tests will be skipped (and fail in CI)." >&2
+  fi
+fi
 .venv/bin/python - <<'PY'
 import sys, psycopg2, redis
 try:

@@ -109,8 +109,23 @@
     var summaryLink = event.target.closest('#error-summary a[href^="#"]');
     if (summaryLink && focusField(summaryLink)) {
       event.preventDefault();
+      return;
+    }
+    // The skip link moves the focus without putting "#main" into the address: a form posting back to the
+    // page would carry it, and the browser's jump to it would take the focus from the error summary.
+    var skip = event.target.closest(".skip-link");
+    var target = skip && document.getElementById(skip.getAttribute("href").slice(1));
+    if (target) {
+      event.preventDefault();
+      target.focus();
     }
   });
 
   focusErrorSummary();
+  window.addEventListener("load", function () {
+    var active = document.activeElement;
+    if (!active || active === document.body || active.id === "main") {
+      focusErrorSummary(); // an address ending in #main took the focus meanwhile
+    }
+  });
 })();
