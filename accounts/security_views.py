@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit
 from accounts.decorators import page_permission
+from accounts.filtering import BootstrapFilterMixin
 from accounts.models import AuditEvent, User
 from accounts.security import mark_reauthenticated
 
@@ -162,7 +163,7 @@ def security_admin_home(request):
 # --- 审计管理员: the audit log, read only -------------------------------------------------------------
 
 
-class AuditFilter(django_filters.FilterSet):
+class AuditFilter(BootstrapFilterMixin, django_filters.FilterSet):
     username = django_filters.CharFilter(label=gettext_lazy("账号"), lookup_expr="icontains")
     action = django_filters.CharFilter(label=gettext_lazy("事项"), lookup_expr="startswith")
     success = django_filters.BooleanFilter(label=gettext_lazy("结果"))

@@ -2,10 +2,11 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filtering import BootstrapFilterMixin
 from applications.models import Application, Field, Status
 
 
-class DistrictApplicationFilter(django_filters.FilterSet):
+class DistrictApplicationFilter(BootstrapFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("搜索"), method="search", help_text=_("创新中心名称、申报编号或牵头单位")
     )

@@ -2,11 +2,12 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filtering import BootstrapFilterMixin
 from applications.models import Field
 from centres.models import Centre
 
 
-class CentreFilter(django_filters.FilterSet):
+class CentreFilter(BootstrapFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="search")
     field = django_filters.ModelChoiceFilter(
         label=_("领域"), queryset=Field.objects.all(), empty_label=_("全部领域")

@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filtering import BootstrapFilterMixin
 from accounts.models import District
 from applications.models import Application, Field, Status
 
@@ -17,7 +18,7 @@ WAITING_FOR_STAFF = (
 )
 
 
-class WorkbenchFilter(django_filters.FilterSet):
+class WorkbenchFilter(BootstrapFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="search")
     status = django_filters.ChoiceFilter(
         label=_("阶段"),
