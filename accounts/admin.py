@@ -52,6 +52,24 @@ class UserAdmin(DjangoUserAdmin):
             for name, opts in fieldsets
         ]
 
+    ADMIN_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and not request.user.is_superuser:
+            # 三员: the administrator duties are handed out at installation (by a superuser), never by one
+            # administrator to another account or to themselves.
+            field.queryset = field.queryset.exclude(name__in=self.ADMIN_ROLES)
+        return field
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            fields.append("groups")  # nobody changes their own roles
+        if obj is not None and not request.user.is_superuser and set(obj.role_codes) & set(self.ADMIN_ROLES):
+            fields.append("groups")  # nor those of an administrator
+        return fields
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         from django.shortcuts import redirect
         from django.urls import reverse

@@ -1,10 +1,16 @@
 """Writing the audit log. Every app calls ``record``; the sign-in signals are connected here."""
 
+from contextvars import ContextVar
+
 from django.contrib.auth import signals as auth_signals
 from django.db.models.signals import m2m_changed, post_save
 
 from accounts.http import client_ip
 from accounts.models import AuditEvent, User
+
+# The request being served (set by accounts.middleware.SecurityPolicyMiddleware), so that changes made by
+# signal handlers (a user or a role changed in the admin) are recorded with who did it and from where.
+current_request: ContextVar = ContextVar("current_request", default=None)
 
 
 def record(
@@ -18,6 +24,7 @@ def record(
     username: str = "",
     ip: str | None = None,
 ) -> AuditEvent:
+    request = request if request is not None else current_request.get()
     if request is not None:
         actor = actor or (
             request.user if getattr(request, "user", None) and request.user.is_authenticated else None

@@ -12,3 +12,8 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.META.get("REMOTE_ADDR")
+
+
+def axes_client_ip(request) -> str:
+    """For django-axes: lock the visitor's address, not the load balancer's."""
+    return client_ip(request) or ""

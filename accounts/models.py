@@ -177,7 +177,7 @@ class AuditQuerySet(models.QuerySet):
 
     def purge_before(self, moment):
         """The retention cleanup: delete records older than ``moment`` (the database refuses younger ones)."""
-        return super().filter(created_at__lt=moment).delete()
+        return models.QuerySet.delete(self.filter(created_at__lt=moment))
 
 
 class AuditEvent(models.Model):
@@ -186,8 +186,9 @@ class AuditEvent(models.Model):
     retention period."""
 
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # PROTECT: a person with audit records is deactivated, never deleted (the records cannot change).
     actor = models.ForeignKey(
-        User, verbose_name=_("用户"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User, verbose_name=_("用户"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     username = models.CharField(_("账号"), max_length=150, blank=True, db_index=True)
     action = models.CharField(_("事项"), max_length=60, db_index=True)

@@ -26,19 +26,23 @@ def notify(recipients, template: str, context: dict, link: str = "") -> list[Not
             subject = " ".join(render_to_string(f"notifications/{template}_subject.txt", ctx).split())
             body = render_to_string(f"notifications/{template}.txt", ctx)
         created.append(Notification.objects.create(recipient=user, subject=subject, body=body, link=link))
-    for note in created:
-        transaction.on_commit(lambda pk=note.pk: _queue(send_notification, pk))
+    if created:
+        pks = [note.pk for note in created]
+        transaction.on_commit(lambda: _queue(send_notification, pks))
     return created
 
 
-def _queue(task, pk):
-    """Queue the e-mail; if the broker is down, the beat retry picks the row up later."""
-    try:
-        task.delay(pk)
-    except Exception:  # the outbox row is the source of truth; the retry sweep will send it
-        logging.getLogger(__name__).warning(
-            "could not queue notification %s; the retry sweep will send it", pk
-        )
+def _queue(task, pks):
+    """Queue the e-mails. If the broker is down, stop at the first failure: the rows stay in the outbox and
+    the beat's retry sweep sends them when it is back (the step itself has committed already)."""
+    for pk in pks:
+        try:
+            task.delay(pk)
+        except Exception:  # the outbox row is the source of truth
+            logging.getLogger(__name__).warning(
+                "could not queue notifications %s; the retry sweep will send them", pks[pks.index(pk) :]
+            )
+            return
 
 
 def users_with_role(role: str):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Max, Sum
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -138,9 +139,22 @@ def security_admin_home(request):
                     request, _("已重置%(user)s的双因素认证，其下次登录时重新设置。") % {"user": user}
                 )
                 return redirect("accounts:security_admin_home")
-    locked = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT).order_by(
-        "-attempt_time"
-    )[:200]
+    # django-axes counts per account and per address across its rows: add them up the same way.
+    locked = [
+        {"username": row["username"], "ip_address": "", "failures": row["failures"], "last": row["last"]}
+        for row in AccessAttempt.objects.exclude(username=None)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-last")[:200]
+    ] + [
+        {"username": "", "ip_address": row["ip_address"], "failures": row["failures"], "last": row["last"]}
+        for row in AccessAttempt.objects.exclude(ip_address=None)
+        .values("ip_address")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-last")[:200]
+    ]
     return render(
         request,
         "accounts/security_admin_home.html",

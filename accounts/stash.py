@@ -4,6 +4,7 @@ A browser cannot resend a file after the form comes back with errors; the files 
 here (storage + a cache entry for one hour) under a random token that the form carries in a hidden field.
 """
 
+import logging
 import secrets
 
 from django.core.cache import cache
@@ -11,6 +12,15 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 TTL = 60 * 60
+log = logging.getLogger(__name__)
+
+
+def _entries(token: str) -> dict:
+    try:
+        return cache.get(_key(token)) or {}
+    except Exception as error:  # the cache is down: nothing kept, the visitor chooses the files again
+        log.warning("upload stash unavailable: %s", error)
+        return {}
 
 
 def _key(token: str) -> str:
@@ -20,12 +30,15 @@ def _key(token: str) -> str:
 def keep(token: str | None, uploads: dict) -> str:
     """Store ``{field: UploadedFile}``; return the token (new or the given one)."""
     token = token if token and token.isalnum() and len(token) == 32 else secrets.token_hex(16)
-    entries = cache.get(_key(token)) or {}
-    for field, upload in uploads.items():
-        upload.seek(0)
-        path = default_storage.save(f"stash/{token}/{field}", upload)
-        entries[field] = {"path": path, "name": upload.name}
-    cache.set(_key(token), entries, TTL)
+    entries = _entries(token)
+    try:
+        for field, upload in uploads.items():
+            upload.seek(0)
+            path = default_storage.save(f"stash/{token}/{field}", upload)
+            entries[field] = {"path": path, "name": upload.name}
+        cache.set(_key(token), entries, TTL)
+    except Exception as error:
+        log.warning("files not kept across the failed submission: %s", error)
     return token
 
 
@@ -33,7 +46,7 @@ def names(token: str | None) -> dict:
     """``{field: original name}`` of what is kept under ``token``."""
     if not token:
         return {}
-    return {field: entry["name"] for field, entry in (cache.get(_key(token)) or {}).items()}
+    return {field: entry["name"] for field, entry in _entries(token).items()}
 
 
 def restore(token: str | None, files) -> dict:
@@ -41,7 +54,7 @@ def restore(token: str | None, files) -> dict:
     if not token:
         return {}
     restored = {}
-    for field, entry in (cache.get(_key(token)) or {}).items():
+    for field, entry in _entries(token).items():
         if not files.get(field) and default_storage.exists(entry["path"]):
             handle = default_storage.open(entry["path"], "rb")
             restored[field] = File(handle, name=entry["name"])
@@ -52,6 +65,9 @@ def restore(token: str | None, files) -> dict:
 def discard(token: str | None) -> None:
     if not token:
         return
-    for entry in (cache.get(_key(token)) or {}).values():
+    for entry in _entries(token).values():
         default_storage.delete(entry["path"])
-    cache.delete(_key(token))
+    try:
+        cache.delete(_key(token))
+    except Exception as error:
+        log.warning("upload stash not cleared: %s", error)

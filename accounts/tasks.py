@@ -23,6 +23,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 @shared_task(
+    ignore_result=True,
     autoretry_for=(SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=30 * 60,
@@ -71,7 +72,7 @@ def _link_line(note: Notification) -> str:
     return f"\n\n{settings.PORTAL_BASE_URL}{note.link}\n" if note.link else ""
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def send_notification(pk: int) -> bool:
     return deliver_notification(pk)
 

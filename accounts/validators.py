@@ -56,7 +56,7 @@ ID_CHECK = "10X98765432"
 
 
 def validate_id_number(value: str) -> None:
-    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+    if len(value) != 18 or not (value.isascii() and value[:17].isdigit()) or value[17] not in "0123456789X":
         raise ValidationError(_("身份证号码应为18位：17位数字加1位校验码（数字或X）。"), code="id_format")
     if ID_CHECK[sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True)) % 11] != value[17]:
         raise ValidationError(_("身份证号码校验位不正确，请核对。"), code="id_check")

@@ -6,6 +6,7 @@ pages carry no CSRF token (the language switch is a GET form), so one cached cop
 timeout bounds the lag of time-derived text (an announcement that closes while cached).
 """
 
+import logging
 from functools import wraps
 from hashlib import sha256
 
@@ -17,11 +18,18 @@ VERSION_KEY = "public-pages-version"
 TIMEOUT = 60
 
 
+log = logging.getLogger(__name__)
+
+
 def invalidate(*args, **kwargs) -> None:
+    """Bump the version. With the cache down nothing is cached either, so failing here is harmless."""
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            cache.set(VERSION_KEY, 1, None)
+    except Exception as error:  # Redis unreachable: never let it break the step that changed the data
+        log.warning("public page cache not invalidated: %s", error)
 
 
 def cached_public_page(view):
@@ -29,18 +37,26 @@ def cached_public_page(view):
     def wrapper(request, *args, **kwargs):
         if request.method != "GET" or request.user.is_authenticated or "messages" in request.COOKIES:
             return view(request, *args, **kwargs)
-        version = cache.get_or_set(VERSION_KEY, 1, None)
-        raw = f"{request.path}?{request.GET.urlencode()}|{translation.get_language()}|{version}"
-        key = "public-page:" + sha256(raw.encode()).hexdigest()
-        cached = cache.get(key)
+        try:
+            version = cache.get_or_set(VERSION_KEY, 1, None)
+            raw = f"{request.path}?{request.GET.urlencode()}|{translation.get_language()}|{version}"
+            key = "public-page:" + sha256(raw.encode()).hexdigest()
+            cached = cache.get(key)
+        except Exception as error:  # Redis unreachable: serve the page uncached
+            log.warning("public page cache unavailable: %s", error)
+            return view(request, *args, **kwargs)
         if cached is not None:
             response = HttpResponse(cached["content"], content_type=cached["content_type"])
             response["X-Cache"] = "hit"
             return response
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
-            response.render() if hasattr(response, "render") else None
-            cache.set(key, {"content": response.content, "content_type": response["Content-Type"]}, TIMEOUT)
+            try:
+                cache.set(
+                    key, {"content": response.content, "content_type": response["Content-Type"]}, TIMEOUT
+                )
+            except Exception as error:
+                log.warning("public page not cached: %s", error)
             response["X-Cache"] = "miss"
         return response
 

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,7 @@ class ObjectionForm(forms.Form):
         )
 
     def clean_id_number(self):
-        value = self.cleaned_data.get("id_number", "").strip().upper()
+        value = unicodedata.normalize("NFKC", self.cleaned_data.get("id_number", "")).strip().upper()
         if value:
             validate_id_number(value)
         return value

@@ -1,5 +1,7 @@
 """Public pages of the publicity: no sign-in, no JavaScript needed."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -69,9 +71,13 @@ def announcement_detail(request, pk):
         messages.error(request, _("公示期已结束，不再受理异议。"))
         return redirect("announcements:detail", pk=pk)
     if request.method == "POST" and form is not None:
-        limited = is_ratelimited(
-            request, group="objections", key=_visitor, rate=OBJECTION_RATE, method="POST", increment=True
-        )
+        try:
+            limited = is_ratelimited(
+                request, group="objections", key=_visitor, rate=OBJECTION_RATE, method="POST", increment=True
+            )
+        except Exception as error:  # the cache is down: accept the objection (fail open), never a 500
+            logging.getLogger(__name__).warning("objection rate limit unavailable: %s", error)
+            limited = False
         if limited:
             messages.error(request, _("同一网络地址提交异议过于频繁，请一小时后再试，或拨打监督电话。"))
         elif form.is_valid():
