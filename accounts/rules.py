@@ -48,7 +48,7 @@ for _model in ("accessattempt", "accessfailurelog", "accesslog"):
     rules.add_perm(f"axes.delete_{_model}", is_security_admin)
 
 # Django admin (the back office). Module permission first, then one per model and action.
-rules.add_perm("accounts", is_system_admin | is_commission_staff)
+rules.add_perm("accounts", is_system_admin | is_commission_staff | is_audit_admin)
 for action in ("view", "add", "change"):
     rules.add_perm(f"accounts.{action}_user", is_system_admin)
     rules.add_perm(f"accounts.{action}_organisation", is_system_admin | is_commission_staff)

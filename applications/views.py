@@ -18,6 +18,7 @@ from accounts.http import client_ip
 from applications import services
 from applications.editor import STEP_BY_SLUG, STEPS, next_step, progress, step_states
 from applications.eligibility import all_passed, evaluate, field_clash, missing_for_submission
+from applications.feedback import show_refusal
 from applications.filters import DistrictApplicationFilter
 from applications.forms import AttachmentsForm, DistrictOpinionForm, SubmitForm, WithdrawForm
 from applications.models import Application, ApplicationEvent, ApplicationVersion, Attachment, Policy, Status
@@ -28,12 +29,6 @@ PAGE_SIZE = 20
 
 def _application(request, pk):
     return get_object_or_404(services.with_contents(), pk=pk)
-
-
-def _refused(request, error: services.ActionRefused):
-    messages.error(request, error.message)
-    for detail in error.details:
-        messages.warning(request, detail)
 
 
 # --- the lead unit ---------------------------------------------------------------------------------------
@@ -66,7 +61,7 @@ def create(request):
     try:
         application = services.create_draft(request.user, ip=client_ip(request))
     except services.ActionRefused as error:
-        _refused(request, error)
+        show_refusal(request, error)
         return redirect("applications:lead_home")
     messages.success(request, _("已新建建设方案草稿，可随时保存，稍后继续填写。"))
     return redirect("applications:edit", pk=application.pk, step=STEPS[0].slug)
@@ -119,7 +114,7 @@ class EditStepView(View):
         try:
             services.save_content(self.application, request.user, [form])
         except services.ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
             return redirect("applications:detail", pk=pk)
         messages.success(request, _("“%(step)s”已保存。") % {"step": self.step.title})
         return self.after_save()
@@ -131,7 +126,7 @@ class EditStepView(View):
         try:
             stored = services.add_attachments(self.application, request.user, accepted)
         except services.ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
             return redirect("applications:detail", pk=self.application.pk)
         for attachment in stored:
             messages.success(request, _("已上传：%(name)s") % {"name": attachment.original_name})
@@ -205,7 +200,7 @@ def delete_attachment(request, pk, attachment_pk):
     try:
         services.remove_attachment(attachment, request.user)
     except services.ActionRefused as error:
-        _refused(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("已删除附件：%(name)s") % {"name": attachment.original_name})
     return redirect("applications:edit", pk=pk, step="attachments")
@@ -293,7 +288,7 @@ def submit(request, pk):
         try:
             services.submit(application, request.user, ip=client_ip(request))
         except services.ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("建设方案已提交，内容已锁定。办理进展将通过站内通知和邮件告知。"))
             return redirect("applications:detail", pk=pk)
@@ -323,7 +318,7 @@ def withdraw(request, pk):
         try:
             services.withdraw(application, request.user, form.cleaned_data["reason"], ip=client_ip(request))
         except services.ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("申报已撤回。"))
         return redirect("applications:detail", pk=pk)
@@ -400,7 +395,7 @@ def recommend(request, pk):
         try:
             services.record_district_opinion(application, request.user, form, ip=client_ip(request))
         except services.ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("推荐意见已保存。"))
             return redirect("applications:detail", pk=pk)

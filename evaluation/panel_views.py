@@ -13,6 +13,7 @@ from accounts.decorators import page_permission
 from accounts.http import client_ip
 from accounts.models import User
 from applications.eligibility import evaluate
+from applications.feedback import show_refusal
 from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, with_contents
 from config.pdf import pdf_response
@@ -28,12 +29,6 @@ from evaluation.forms import (
     ScoreSheetForm,
 )
 from evaluation.models import Assignment, InspectionFile, ScoreSheetTemplate, SiteInspection
-
-
-def _refused(request, error: ActionRefused):
-    messages.error(request, error.message)
-    for detail in error.details:
-        messages.warning(request, detail)
 
 
 def _staff_application(request, pk) -> Application:
@@ -78,7 +73,7 @@ def assignment_page(request, pk):
             try:
                 assignment = panels.declare(assignment, request.user, form.answers(), ip=client_ip(request))
             except ActionRefused as error:
-                _refused(request, error)
+                show_refusal(request, error)
             else:
                 if assignment.state == Assignment.State.WITHDRAWN:
                     messages.info(request, _("您已声明存在回避情形，本任务已回避，工作人员将另行安排专家。"))
@@ -110,7 +105,7 @@ def assignment_page(request, pk):
                     assignment, request.user, form.scores(), form.cleaned_data["opinion"], submit=submit
                 )
             except ActionRefused as error:
-                _refused(request, error)
+                show_refusal(request, error)
             else:
                 messages.success(request, _("评分已提交，不能再修改。") if submit else _("评分草稿已保存。"))
                 return redirect("evaluation:assignment", pk=pk)
@@ -142,7 +137,7 @@ def panel_page(request, pk):
             try:
                 panel = panels.create_panel(application, request.user, deadline=form.cleaned_data["deadline"])
             except ActionRefused as error:
-                _refused(request, error)
+                show_refusal(request, error)
             else:
                 messages.success(request, _("专家组已组建，请分配专家。"))
                 return redirect("evaluation:panel", pk=pk)
@@ -180,7 +175,7 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
         try:
             panels.assign(panel, request.user, experts)
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("已分配%(n)d位专家，并已通知他们。") % {"n": len(experts)})
             return redirect(here)
@@ -245,7 +240,7 @@ def inspection_page(request, pk):
             try:
                 inspection.open_inspection(application, request.user, **form.cleaned_data)
             except ActionRefused as error:
-                _refused(request, error)
+                show_refusal(request, error)
             else:
                 messages.success(request, _("已安排现场考核。"))
                 return redirect("evaluation:inspection", pk=pk)
@@ -298,7 +293,7 @@ def inspection_page(request, pk):
                 messages.success(request, _("现场考核记录已签字确认。"))
                 return redirect("evaluation:inspection", pk=pk)
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         except ValidationError as error:  # model validation (a score above 100): the typed values stay
             messages.error(request, "；".join(error.messages))
     return render(
@@ -340,7 +335,7 @@ def comprehensive_page(request, pk):
     try:
         figures = comprehensive.compute(application)
     except ActionRefused as error:
-        _refused(request, error)
+        show_refusal(request, error)
         return redirect("evaluation:application", pk=pk)
     form = DecisionForm(request.POST or None, initial={"decision": figures["recommendation"]})
     if request.method == "POST" and form.is_valid():
@@ -353,7 +348,7 @@ def comprehensive_page(request, pk):
                 ip=client_ip(request),
             )
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(request, _("综合评估结论已记录。"))
             return redirect("evaluation:application", pk=pk)

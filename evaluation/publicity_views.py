@@ -10,13 +10,14 @@ from accounts import audit
 from accounts.decorators import page_permission
 from accounts.http import client_ip
 from accounts.security import recent_password_required
+from applications.feedback import show_refusal
 from applications.models import Application, Status
 from applications.services import ActionRefused
 from config.pdf import pdf_response
 from evaluation import publicity
 from evaluation.forms import ApprovalForm, AwardForm, OpenPublicityForm, ResolveObjectionForm
 from evaluation.models import Announcement, Approval, LeadershipDecision, Objection
-from evaluation.panel_views import _refused, _staff_application
+from evaluation.panel_views import _staff_application
 
 
 @page_permission("evaluation.staff_home")
@@ -66,7 +67,7 @@ def open_publicity(request):
                 ip=client_ip(request),
             )
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(
                 request,
@@ -87,7 +88,7 @@ def objections(request, pk):
     identity is shown whole on request (the password was re-entered; the reading is audited)."""
     announcement = get_object_or_404(Announcement, pk=pk)
     shown = request.GET.get("show", "")
-    if shown.isdigit():
+    if shown.isdigit() and Objection.objects.filter(pk=shown, entry__announcement=announcement).exists():
         audit.record("objection.identity_viewed", request=request, target=f"evaluation.Objection:{shown}")
     rows = list(
         Objection.objects.filter(entry__announcement=announcement)
@@ -106,7 +107,7 @@ def objections(request, pk):
                     objection, request.user, form.cleaned_data["state"], form.cleaned_data["resolution"]
                 )
             except ActionRefused as error:
-                _refused(request, error)
+                show_refusal(request, error)
             else:
                 messages.success(request, _("异议%(ref)s已处理。") % {"ref": objection.reference})
                 return redirect("evaluation:objections", pk=pk)
@@ -168,7 +169,7 @@ def approval_and_award(request, pk):
             messages.success(request, _("已授牌，%(name)s已列入创新中心名录。") % {"name": centre.name})
             return redirect("centres:detail", pk=centre.pk)
     except ActionRefused as error:
-        _refused(request, error)
+        show_refusal(request, error)
         application = _staff_application(
             request, pk
         )  # the refused move left nothing behind: show the stored state

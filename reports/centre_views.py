@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.decorators import page_permission
+from applications.feedback import show_refusal
 from applications.models import ApplicationEvent, Policy
 from applications.services import ActionRefused
 from centres import services as centre_services
 from centres.filters import CentreFilter
 from centres.models import Centre, Nomination
 from evaluation.forms import PanelForm
-from evaluation.panel_views import _refused, render_panel
+from evaluation.panel_views import render_panel
 from reports import assessment as assessments
 from reports.models import AnnualSummary, Assessment
 
@@ -140,7 +141,7 @@ def centre_page(request, pk):
                 messages.success(request, _("已记录推荐升级。"))
                 return redirect("reports:centre", pk=pk)
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
     return render(
         request,
         "reports/centre.html",
@@ -213,7 +214,7 @@ def assessment_page(request, pk):
             try:
                 assessments.start_panel(assessment, request.user, deadline=form.cleaned_data["deadline"])
             except ActionRefused as error:
-                _refused(request, error)
+                show_refusal(request, error)
             else:
                 return redirect("reports:assessment", pk=pk)
         return render(
@@ -235,7 +236,7 @@ def assessment_page(request, pk):
                 assessments.confirm(assessment, request.user)
                 messages.success(request, _("考核结果已确认。"))
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         return redirect("reports:assessment", pk=pk)
 
     problems = (

@@ -132,7 +132,8 @@ def figures(district=None) -> dict:
         summary_progress = {"year": year.year, "due_date": year.due_date, "overdue": overdue, **counts}
 
     grades_raw = dict(
-        assessments.exclude(grade="").filter(confirmed_at__isnull=False)
+        assessments.exclude(grade="")
+        .filter(confirmed_at__isnull=False)
         .order_by()
         .values_list("grade")
         .annotate(n=Count("id"))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
+from applications.feedback import show_refusal
 from applications.models import Policy
 from applications.services import ActionRefused
 from config.pdf import pdf_response
@@ -29,12 +30,6 @@ def _query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
-
-
-def _refused(request, error: ActionRefused):
-    messages.error(request, error.message)
-    for detail in error.details:
-        messages.warning(request, detail)
 
 
 def _summary(request, pk, permission: str = "reports.view_summary") -> AnnualSummary:
@@ -141,7 +136,7 @@ def _save(request, summary, form, submitting: bool):
             attachment = summaries.add_attachment(summary, request.user, upload)
             messages.success(request, _("已上传：%(name)s") % {"name": attachment.original_name})
     except ActionRefused as error:
-        _refused(request, error)
+        show_refusal(request, error)
         return redirect("reports:summary", pk=summary.pk)
     if not submitting:
         messages.success(request, _("草稿已保存。"))
@@ -150,7 +145,7 @@ def _save(request, summary, form, submitting: bool):
         summaries.submit_summary(summary, request.user)
     except ActionRefused as error:
         messages.info(request, _("草稿已保存。"))
-        _refused(request, error)
+        show_refusal(request, error)
         return redirect("reports:summary_edit", pk=summary.pk)
     messages.success(request, _("年度工作总结已报送，内容已锁定。审核结果将通过站内通知和邮件告知。"))
     return redirect("reports:summary", pk=summary.pk)
@@ -169,7 +164,7 @@ def delete_attachment(request, pk, attachment_pk):
     try:
         summaries.remove_attachment(attachment, request.user)
     except ActionRefused as error:
-        _refused(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("已删除附件：%(name)s") % {"name": attachment.original_name})
     return redirect("reports:summary_edit", pk=pk)
@@ -241,7 +236,7 @@ def summary_review(request, pk):
                 summaries.return_summary(summary, request.user, comment)
                 messages.success(request, _("已退回修改，牵头单位会收到修改意见。"))
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
             return redirect("reports:summary_review", pk=pk)
         return redirect("reports:year", year=summary.reporting_year.year)
     return render(
@@ -269,7 +264,7 @@ def years(request):
                 request.user, form.cleaned_data["year"], form.cleaned_data["due_date"]
             )
         except ActionRefused as error:
-            _refused(request, error)
+            show_refusal(request, error)
         else:
             messages.success(
                 request,
