@@ -23,7 +23,6 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 @shared_task(
-    ignore_result=True,
     autoretry_for=(SMTPException, OSError),
     retry_backoff=30,
     retry_backoff_max=30 * 60,

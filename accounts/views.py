@@ -64,6 +64,29 @@ def set_language(request):
     return response
 
 
+def reader_mode(request):
+    """The large-text, high-contrast switch (适老化) for browsers without JavaScript: remembered in a cookie.
+    A display preference, like the language, so a GET form (no token, cacheable public pages) is enough."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    data = request.POST if request.method == "POST" else request.GET
+    target = data.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        "portal_reader",
+        "1" if data.get("reader") == "1" else "0",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+    )
+    return response
+
+
 @login_required
 def notifications(request):
     """站内通知: the person's notifications, newest first; showing a page marks it read."""

@@ -39,7 +39,8 @@ def cached_public_page(view):
             return view(request, *args, **kwargs)
         try:
             version = cache.get_or_set(VERSION_KEY, 1, None)
-            raw = f"{request.path}?{request.GET.urlencode()}|{translation.get_language()}|{version}"
+            reader = request.COOKIES.get("portal_reader", "0")  # the large-text mode is part of the page
+            raw = f"{request.path}?{request.GET.urlencode()}|{translation.get_language()}|{reader}|{version}"
             key = "public-page:" + sha256(raw.encode()).hexdigest()
             cached = cache.get(key)
         except Exception as error:  # Redis unreachable: serve the page uncached

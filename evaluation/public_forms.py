@@ -14,10 +14,22 @@ class ObjectionForm(forms.Form):
 
     entry = forms.ModelChoiceField(label=_("对哪一项提出异议"), queryset=AnnouncementEntry.objects.none())
     kind = forms.ChoiceField(label=_("异议人"), choices=Objection.Kind.choices, widget=forms.RadioSelect)
-    name = forms.CharField(label=_("姓名或单位名称"), max_length=200)
+    name = forms.CharField(
+        label=_("姓名或单位名称"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     id_number = forms.CharField(label=_("身份证号码（个人填写）"), max_length=18, required=False)
-    contact_person = forms.CharField(label=_("联系人（单位填写）"), max_length=60, required=False)
-    phone = forms.CharField(label=_("联系电话"), max_length=20, validators=[phone_validator])
+    contact_person = forms.CharField(
+        label=_("联系人（单位填写）"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
+    )
     statement = forms.CharField(
         label=_("异议内容和理由"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000
     )
