@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from centres.models import Centre
+from centres.models import Centre, Nomination
 
 
 @admin.register(Centre)
@@ -18,3 +18,28 @@ class CentreAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Nomination)
+class NominationAdmin(admin.ModelAdmin):
+    """District-level centres recommended to municipal level (no centre record here) and municipal centres
+    nominated for the national level; the centre page records the latter too."""
+
+    list_display = ("name", "kind", "district", "nominated_on", "outcome", "outcome_date")
+    list_filter = ("kind", "outcome")
+    search_fields = ("name",)
+    autocomplete_fields = ("centre",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+        if (
+            obj.centre_id
+            and obj.kind == Nomination.Kind.TO_NATIONAL
+            and obj.outcome == Nomination.Outcome.SUCCEEDED
+        ):
+            Centre.objects.filter(pk=obj.centre_id).update(is_national=True)
+
+    def get_exclude(self, request, obj=None):
+        return ("recorded_by",)

@@ -137,6 +137,7 @@ MATRIX = {
     "home": everyone(OK),
     "healthz": everyone(OK),
     "set_language": everyone(REDIRECT),  # GET changes nothing and sends back to the site
+    "accounts:reader_mode": everyone(REDIRECT),  # a display preference in a cookie, then back to the site
     "announcements:list": everyone(OK),
     "announcements:detail": everyone(OK),
     "announcements:detail[not-yet-published]": everyone(GONE),
