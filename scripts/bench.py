@@ -217,8 +217,16 @@ from evaluation.models import Announcement, AnnouncementEntry
 from evaluation.publicity import close_expired
 from accounts.models import User
 staff = User.objects.get(username="staff_demo")
-apps = list(Application.objects.filter(status="rejected").order_by("pk")[:1000])
-Application.objects.filter(pk__in=[a.pk for a in apps]).update(status="publicity")
+template = Application.objects.filter(status="rejected").first()
+copies = []
+for i in range(1000):
+    template.pk = None
+    template.number = f"BENCH-{timezone.now():%H%M%S%f}-{i}"
+    values = {f.attname: getattr(template, f.attname) for f in Application._meta.concrete_fields}
+    copies.append(Application(**values))
+for a in copies:
+    a.status = "publicity"
+apps = Application.objects.bulk_create(copies)
 now = timezone.now()
 anns = Announcement.objects.bulk_create([Announcement(title=f"bench {i}", list_type="recognise",
     starts_at=now - timedelta(days=9), ends_at=now - timedelta(minutes=1), working_days=5, contact_person="x",
