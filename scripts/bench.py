@@ -223,9 +223,7 @@ for i in range(1000):
     template.pk = None
     template.number = f"BENCH-{timezone.now():%H%M%S%f}-{i}"
     values = {f.attname: getattr(template, f.attname) for f in Application._meta.concrete_fields}
-    copies.append(Application(**values))
-for a in copies:
-    a.status = "publicity"
+    copies.append(Application(**{**values, "status": "publicity"}))
 apps = Application.objects.bulk_create(copies)
 now = timezone.now()
 anns = Announcement.objects.bulk_create([Announcement(title=f"bench {i}", list_type="recognise",
