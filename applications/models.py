@@ -5,9 +5,7 @@ Models hold fields, constraints and querysets only. The procedures that change a
 field is protected, so nothing can set it except a transition below.
 """
 
-import uuid
 from decimal import Decimal
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.files import random_name
 from accounts.models import District, Organisation
 from accounts.validators import validate_credit_code
 
@@ -627,13 +626,8 @@ class MemberUnit(models.Model):
         return self.name
 
 
-SUFFIX_BY_TYPE = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-
-
 def attachment_path(instance, filename):
-    # Never trust the uploaded name: a random name, with the suffix of the type found in the content.
-    suffix = SUFFIX_BY_TYPE.get(instance.content_type, "")
-    return f"applications/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
+    return random_name(f"applications/{instance.application_id}", content_type=instance.content_type)
 
 
 class Attachment(models.Model):
@@ -790,9 +784,7 @@ class SubmissionCounter(models.Model):
 
 
 def opinion_path(instance, filename):
-    suffix = PurePath(filename).suffix.lower()
-    suffix = suffix if suffix in {".pdf", ".jpg", ".jpeg", ".png"} else ""
-    return f"opinions/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
+    return random_name(f"opinions/{instance.application_id}", filename=filename)
 
 
 class DistrictOpinion(models.Model):

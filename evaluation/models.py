@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.files import random_name
+
 
 class CalendarYear(models.Model):
     """Staff declare that a year's statutory holidays and make-up working days are completely entered.
@@ -109,11 +111,7 @@ class PreliminaryCheck(models.Model):
 
 
 def minutes_path(instance, filename):
-    import uuid
-    from pathlib import PurePath
-
-    suffix = PurePath(filename).suffix.lower()
-    return f"leadership/{uuid.uuid4().hex}{suffix if suffix in {'.pdf', '.jpg', '.jpeg', '.png'} else ''}"
+    return random_name("leadership", filename=filename)
 
 
 class LeadershipMeeting(models.Model):
@@ -411,12 +409,7 @@ class SiteInspection(models.Model):
 
 
 def inspection_file_path(instance, filename):
-    import uuid
-
-    from applications.models import SUFFIX_BY_TYPE
-
-    suffix = SUFFIX_BY_TYPE.get(instance.content_type, "")
-    return f"inspections/{instance.inspection_id}/{uuid.uuid4().hex}{suffix}"
+    return random_name(f"inspections/{instance.inspection_id}", content_type=instance.content_type)
 
 
 class InspectionFile(models.Model):
@@ -576,12 +569,7 @@ class Objection(models.Model):
 
 
 def objection_file_path(instance, filename):
-    import uuid
-
-    from applications.models import SUFFIX_BY_TYPE
-
-    suffix = SUFFIX_BY_TYPE.get(instance.content_type, "")
-    return f"objections/{instance.objection_id}/{uuid.uuid4().hex}{suffix}"
+    return random_name(f"objections/{instance.objection_id}", content_type=instance.content_type)
 
 
 class ObjectionFile(models.Model):

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.files import random_name
 from centres.models import Centre
 from evaluation.models import Panel
 
@@ -136,13 +137,7 @@ class SummaryReminder(models.Model):
 
 
 def summary_attachment_path(instance, filename):
-    import uuid
-
-    from applications.models import SUFFIX_BY_TYPE
-
-    return (
-        f"summaries/{instance.summary_id}/{uuid.uuid4().hex}{SUFFIX_BY_TYPE.get(instance.content_type, '')}"
-    )
+    return random_name(f"summaries/{instance.summary_id}", content_type=instance.content_type)
 
 
 class SummaryAttachment(models.Model):
