@@ -103,9 +103,7 @@ def test_an_objection_is_dismissed_the_period_ends_and_the_centre_is_awarded(bro
         page.get_by_role("link", name="评审工作台").first.click()
         page.get_by_role("link", name=CENTRE).click()
         expect(page.locator("#status")).to_have_text("批复")
-        # The application page hides its “批复与授牌” link for an approved application (a strict xfail in
-        # tests/test_publicity.py: ...of_an_approved_application_links_to_approval_and_award); go directly.
-        page.goto(portal + f"/review/applications/{application.pk}/approval/")
+        page.get_by_role("link", name="批复与授牌").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("批复与授牌")
         page.get_by_label("批复文号").fill("渝经信发〔2026〕88号")
         page.get_by_label("批复日期").fill("2026-11-20")
