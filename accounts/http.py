@@ -17,3 +17,10 @@ def client_ip(request) -> str | None:
 def axes_client_ip(request) -> str:
     """For django-axes: lock the visitor's address, not the load balancer's."""
     return client_ip(request) or ""
+
+
+def query_without_page(request) -> str:
+    """A list's filters as a query string, for its pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import audit
 from accounts.decorators import page_permission
 from accounts.filtering import BootstrapFilterMixin
+from accounts.http import query_without_page
 from accounts.models import AuditEvent, User
 from accounts.security import mark_reauthenticated
 
@@ -204,10 +205,8 @@ class AuditFilter(BootstrapFilterMixin, django_filters.FilterSet):
 def audit_log(request):
     filtered = AuditFilter(request.GET, queryset=AuditEvent.objects.order_by("-created_at", "-pk"))
     page = Paginator(filtered.qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "accounts/audit_log.html",
-        {"page_title": _("审计日志"), "filter": filtered, "page": page, "query": params.urlencode()},
+        {"page_title": _("审计日志"), "filter": filtered, "page": page, "query": query_without_page(request)},
     )

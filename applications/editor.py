@@ -40,15 +40,7 @@ STEPS = [
         "plan",
         _("方案正文"),
         form_class=forms.PlanForm,
-        required_fields=(
-            "basis",
-            "construction_plan",
-            "tech_direction",
-            "operating_model",
-            "expected_results",
-            "benefits",
-            "roadmap",
-        ),
+        required_fields=Application.SECTION_FIELDS,
         help=_("建设基础条件、建设规划、技术发展方向和目标、运营模式、预期成果、经济社会效益和技术路线图。"),
     ),
     Step(

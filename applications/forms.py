@@ -48,15 +48,7 @@ class BasicsForm(forms.ModelForm):
 class PlanForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = [
-            "basis",
-            "construction_plan",
-            "tech_direction",
-            "operating_model",
-            "expected_results",
-            "benefits",
-            "roadmap",
-        ]
+        fields = list(Application.SECTION_FIELDS)
         widgets = dict.fromkeys(fields, TEXTAREA)
 
 

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
-from accounts.http import client_ip
+from accounts.http import client_ip, query_without_page
 from applications import services
 from applications.editor import STEP_BY_SLUG, STEPS, next_step, progress, step_states
 from applications.eligibility import all_passed, evaluate, field_clash, missing_for_submission
@@ -371,13 +371,6 @@ def district_home(request):
             "query": query_without_page(request),
         },
     )
-
-
-def query_without_page(request) -> str:
-    """The list's filters as a query string, for pagination links."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @login_required

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from accounts.http import query_without_page
 from centres.filters import CentreFilter
 from centres.models import Centre
 from config.public_cache import cached_public_page
@@ -15,8 +16,6 @@ def directory(request):
         request.GET, queryset=Centre.objects.public().for_list().order_by("-award_date", "name")
     )
     page = Paginator(filtered.qs, 30).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "centres/directory.html",
@@ -24,7 +23,7 @@ def directory(request):
             "page_title": _("制造业创新中心名录"),
             "filter": filtered,
             "page": page,
-            "query": params.urlencode(),
+            "query": query_without_page(request),
         },
     )
 

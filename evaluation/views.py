@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.decorators import page_permission
-from accounts.http import client_ip
+from accounts.http import client_ip, query_without_page
 from applications.eligibility import evaluate, field_clash, missing_for_submission
 from applications.models import Application, ApplicationEvent, Policy, Status
 from applications.services import ActionRefused, transition_label, with_contents
@@ -25,12 +25,6 @@ from evaluation.forms import (
 from evaluation.models import PreliminaryCheck
 
 PAGE_SIZE = 50
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @page_permission("evaluation.staff_home")
@@ -56,7 +50,7 @@ def workbench(request):
             "page_title": _("评审工作台"),
             "filter": filtered,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "stages": stages,
             "waiting_count": sum(counts.get(s, 0) for s in WAITING_FOR_STAFF),
         },

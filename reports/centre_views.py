@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.decorators import page_permission
+from accounts.http import query_without_page
 from applications.feedback import show_refusal
 from applications.models import ApplicationEvent, Policy
 from applications.services import ActionRefused
@@ -81,8 +82,6 @@ def centres(request):
         queryset = queryset.filter(status=status)
     filtered = CentreFilter(request.GET, queryset=queryset.order_by("-award_date", "name"))
     page = Paginator(filtered.qs, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "reports/centres.html",
@@ -90,7 +89,7 @@ def centres(request):
             "page_title": _("创新中心管理"),
             "filter": filtered,
             "page": page,
-            "query": params.urlencode(),
+            "query": query_without_page(request),
             "statuses": Centre.Status.choices,
             "status": status,
         },

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
+from accounts.http import query_without_page
 from applications.feedback import show_refusal
 from applications.models import Policy
 from applications.services import ActionRefused
@@ -24,12 +25,6 @@ from reports.summary_forms import FIELDSETS, OpenYearForm, ReviewForm, SummaryFo
 PAGE_SIZE = 20
 YEAR_PAGE_SIZE = 50
 State = AnnualSummary.State
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 def _summary(request, pk, permission: str = "reports.view_summary") -> AnnualSummary:
@@ -336,7 +331,7 @@ def year(request, year):
             "counts": counts,
             "filter_form": filter_form,
             "page": page,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "is_past_due": reporting_year.due_date < today,
         },
     )
