@@ -7,6 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与单位")
 
     def ready(self):
-        from accounts import audit
+        from accounts import audit, notifications
 
         audit.connect()
+        notifications.connect()
+
+        from config import fragments
+
+        fragments.connect()

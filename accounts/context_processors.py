@@ -8,12 +8,12 @@ def portal(request):
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         "navigation": navigation_for(user) if user is not None else [],
-        # Counted only if the template shows it (one query on signed-in pages).
+        # Counted only if the template shows it, then cached (accounts.notifications.unread_count).
         "unread_notifications": (lambda: _unread(user)) if user is not None and user.is_authenticated else 0,
     }
 
 
 def _unread(user) -> int:
-    from accounts.models import Notification
+    from accounts.notifications import unread_count
 
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return unread_count(user)

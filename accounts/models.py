@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import ChoiceLabelsMixin
 from accounts.roles import ROLE_PRIORITY, Role
 from accounts.validators import validate_credit_code
 
@@ -36,7 +37,7 @@ class District(models.Model):
         return self.name
 
 
-class Organisation(models.Model):
+class Organisation(ChoiceLabelsMixin, models.Model):
     """A legal person: a lead unit, a member unit, an expert's employer."""
 
     class Kind(models.TextChoices):
@@ -121,6 +122,8 @@ class User(AbstractUser):
         """The role codes this account holds (one query, then cached for the request)."""
         if not self.is_authenticated or not self.pk:
             return frozenset()
+        if hasattr(self, "loaded_role_codes"):  # read with the user (accounts.backends)
+            return frozenset(self.loaded_role_codes)
         return frozenset(self.groups.filter(name__in=Role.values).values_list("name", flat=True))
 
     def has_role(self, role: str) -> bool:
@@ -134,7 +137,7 @@ class User(AbstractUser):
         return None
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabelsMixin, models.Model):
     """A message to one person: shown in the portal and e-mailed.
 
     Written in the same transaction as the step it reports (the outbox); ``accounts.tasks`` e-mails it after

@@ -32,6 +32,60 @@ def notify(recipients, template: str, context: dict, link: str = "") -> list[Not
     return created
 
 
+UNREAD_TIMEOUT = 600
+
+
+def _unread_key(user_id) -> str:
+    return f"unread-notifications:{user_id}"
+
+
+def unread_count(user) -> int:
+    """The header's badge: counted once, then kept in the cache until a notification arrives or is read."""
+    from django.core.cache import cache
+
+    try:
+        count = cache.get(_unread_key(user.pk))
+    except Exception:  # the cache is down: count every time
+        count = None
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        try:
+            cache.set(_unread_key(user.pk), count, UNREAD_TIMEOUT)
+        except Exception as error:
+            logging.getLogger(__name__).warning("unread count not cached: %s", error)
+    return count
+
+
+def _drop_unread(user_ids) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.delete_many([_unread_key(pk) for pk in user_ids])
+    except Exception as error:
+        logging.getLogger(__name__).warning("unread counts not dropped: %s", error)
+
+
+def forget_unread(user_id) -> None:
+    """Drop the cached count now and again once the change commits (a request in between may have
+    recounted the rows as they were before the commit); the drops after commit are gathered."""
+    from config.after_commit import gather
+
+    _drop_unread({user_id})
+    if transaction.get_connection().in_atomic_block:
+        gather("unread-counts", user_id, _drop_unread)
+
+
+def _notification_saved(sender, instance, **kwargs):
+    forget_unread(instance.recipient_id)
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(_notification_saved, sender=Notification, dispatch_uid="unread-count-save")
+    post_delete.connect(_notification_saved, sender=Notification, dispatch_uid="unread-count-delete")
+
+
 def _queue(task, pks):
     """Queue the e-mails. If the broker is down, stop at the first failure: the rows stay in the outbox and
     the beat's retry sweep sends them when it is back (the step itself has committed already)."""

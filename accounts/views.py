@@ -41,6 +41,7 @@ def set_language(request):
     """The language switch (GET or POST: changing the display language needs no CSRF protection, and a GET
     form keeps cacheable public pages free of tokens); also remembered on the account for e-mails."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.utils.http import url_has_allowed_host_and_scheme
 
     data = request.POST if request.method == "POST" else request.GET
@@ -60,7 +61,7 @@ def set_language(request):
             secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
         )
         if request.user.is_authenticated:
-            type(request.user).objects.filter(pk=request.user.pk).update(language=code)
+            get_user_model().objects.filter(pk=request.user.pk).update(language=code)  # e-mails follow
     return response
 
 
@@ -94,12 +95,14 @@ def notifications(request):
     from django.utils import timezone
 
     from accounts.models import Notification
+    from accounts.notifications import forget_unread
 
     queryset = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
     page = Paginator(queryset, 20).get_page(request.GET.get("page"))
     unread = [n.pk for n in page if n.read_at is None]
     if unread:
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+        forget_unread(request.user.pk)
     return render(
         request,
         "accounts/notifications.html",

@@ -232,4 +232,6 @@ def field_clash(application: Application) -> list[Application]:
         .exclude(pk=application.pk)
         .exclude(centre__status__in=("excluded", "withdrawn"))
         .select_related("lead_unit")
+        .only("centre_name", "number", "status", "lead_unit__name")  # what the notice shows, not the plan
+        .order_by("pk")
     )

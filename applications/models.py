@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
 from accounts.models import District, Organisation
 from accounts.validators import validate_credit_code
@@ -197,10 +198,11 @@ class ApplicationQuerySet(models.QuerySet):
         return self.filter(district_id=district_id).exclude(status=Status.DRAFT)
 
     def for_list(self):
-        return self.select_related("field", "lead_unit", "district")
+        """Rows for lists and exports: the related names joined, the plan's long narrative left unread."""
+        return self.select_related("field", "lead_unit", "district").defer(*Application.LONG_TEXT_FIELDS)
 
 
-class Application(ConcurrentTransitionMixin, models.Model):
+class Application(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
     """A construction plan (建设方案) for one centre, written by its lead unit."""
 
     number = models.CharField(
@@ -373,6 +375,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
         "benefits",
         "roadmap",
     )
+
+    # The narrative text, left unread by lists (``ApplicationQuerySet.for_list``).
+    LONG_TEXT_FIELDS = (*SECTION_FIELDS, "host_board", "host_management")
 
     @property
     def sections(self) -> list[tuple[str, str]]:
@@ -577,7 +582,7 @@ class CommitteeMember(models.Model):
         return self.name
 
 
-class MemberUnit(models.Model):
+class MemberUnit(ChoiceLabelsMixin, models.Model):
     """A co-building member unit (共建单位)."""
 
     class Kind(models.TextChoices):
@@ -630,7 +635,7 @@ def attachment_path(instance, filename):
     return random_name(f"applications/{instance.application_id}", content_type=instance.content_type)
 
 
-class Attachment(models.Model):
+class Attachment(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         PLAN = "plan", _("建设方案（PDF）")
         AGREEMENT = "agreement", _("共建协议")
@@ -715,7 +720,7 @@ ACTION_LABELS = {
 }
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(ChoiceLabelsMixin, models.Model):
     """One step in an application's history: who moved it, when, from where to where, and why.
 
     Append-only: saving an existing row, deleting, and queryset update/delete all raise.

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import ChoiceLabelsMixin
 from accounts.models import Organisation
 from applications.models import Application, Field
 
@@ -19,7 +20,7 @@ class CentreQuerySet(models.QuerySet):
         return self.select_related("field", "lead_unit", "lead_unit__district")
 
 
-class Centre(models.Model):
+class Centre(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         RECOGNISED = "recognised", _("市级制造业创新中心")
         PILOT = "pilot", _("培育试点")
@@ -94,7 +95,7 @@ CENTRE_ACTION_LABELS = {
 }
 
 
-class CentreEvent(models.Model):
+class CentreEvent(ChoiceLabelsMixin, models.Model):
     """The centre's history after award: status changes, exclusion, title withdrawal, nominations."""
 
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="events")
@@ -123,7 +124,7 @@ class CentreEvent(models.Model):
         return str(CENTRE_ACTION_LABELS.get(self.action, self.action))
 
 
-class Nomination(models.Model):
+class Nomination(ChoiceLabelsMixin, models.Model):
     """升级: a district-level centre recommended to municipal level, or a municipal centre nominated for the
     national level (争创国家级), with its outcome."""
 

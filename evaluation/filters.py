@@ -49,11 +49,16 @@ class WorkbenchFilter(BootstrapFilterMixin, django_filters.FilterSet):
             ("number", "number"),
             ("centre_name", "centre_name"),
         ),
+        # Descending labels given here: django-filter would build them once, at import, in no language.
         field_labels={
             "submitted_at": _("提交时间"),
+            "-submitted_at": _("提交时间（降序）"),
             "updated_at": _("更新时间"),
+            "-updated_at": _("更新时间（降序）"),
             "number": _("申报编号"),
+            "-number": _("申报编号（降序）"),
             "centre_name": _("名称"),
+            "-centre_name": _("名称（降序）"),
         },
         empty_label=_("默认（最近提交在前）"),
     )

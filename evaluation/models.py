@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
 
 
@@ -135,7 +136,7 @@ class LeadershipMeeting(models.Model):
         return f"{self.title}（{self.meeting_date:%Y-%m-%d}）"
 
 
-class LeadershipDecision(models.Model):
+class LeadershipDecision(ChoiceLabelsMixin, models.Model):
     class Decision(models.TextChoices):
         APPROVE = "approve", _("同意")
         REJECT = "reject", _("不同意（不予认定）")
@@ -162,7 +163,7 @@ class LeadershipDecision(models.Model):
 # --- experts, score sheets and panels ---------------------------------------------------------------------
 
 
-class ExpertProfile(models.Model):
+class ExpertProfile(ChoiceLabelsMixin, models.Model):
     """An expert in the pool: who they are, where they work (for the conflict rules), what they know."""
 
     class Category(models.TextChoices):
@@ -247,7 +248,7 @@ class Criterion(models.Model):
         return f"{self.name}（{self.max_points}）"
 
 
-class Panel(models.Model):
+class Panel(ChoiceLabelsMixin, models.Model):
     """The experts who score one application at one stage, against one score sheet, by a deadline."""
 
     application = models.ForeignKey(
@@ -278,7 +279,7 @@ class Panel(models.Model):
         return f"{self.application} · {self.get_kind_display()}"
 
 
-class Assignment(models.Model):
+class Assignment(ChoiceLabelsMixin, models.Model):
     """One expert on one panel: the conflict-of-interest declaration, then the score sheet."""
 
     class State(models.TextChoices):
@@ -431,7 +432,7 @@ class InspectionFile(models.Model):
         return self.original_name
 
 
-class ComprehensiveEvaluation(models.Model):
+class ComprehensiveEvaluation(ChoiceLabelsMixin, models.Model):
     """综合评估: the composite of the expert and site scores and the eligibility, the recommendation the
     policy's bands give, and staff's decision (a departure from the recommendation needs a reason)."""
 
@@ -472,7 +473,7 @@ class AnnouncementQuerySet(models.QuerySet):
         return self.filter(ends_at__lte=moment, closed_at__isnull=True)
 
 
-class Announcement(models.Model):
+class Announcement(ChoiceLabelsMixin, models.Model):
     """公示: one announcement lists one or many applications; its end is computed once and stored."""
 
     class ListType(models.TextChoices):
@@ -528,7 +529,7 @@ class AnnouncementEntry(models.Model):
         return f"{self.announcement_id}: {self.application_id}"
 
 
-class Objection(models.Model):
+class Objection(ChoiceLabelsMixin, models.Model):
     """异议: real-name. The objector's identity is shown to commission staff only."""
 
     class Kind(models.TextChoices):

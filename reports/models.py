@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
 from centres.models import Centre
 from evaluation.models import Panel
@@ -37,7 +38,7 @@ def _count(label):
     return models.PositiveIntegerField(label, default=0)
 
 
-class AnnualSummary(models.Model):
+class AnnualSummary(ChoiceLabelsMixin, models.Model):
     """One centre's annual summary for one year: figures, narrative, attachments; draft → submitted →
     accepted, or returned with comments and resubmitted."""
 
@@ -156,7 +157,7 @@ class SummaryAttachment(models.Model):
         return self.original_name
 
 
-class Assessment(models.Model):
+class Assessment(ChoiceLabelsMixin, models.Model):
     """考核评估 of one centre for one three-year cycle, scored by a panel with the shared scoring engine."""
 
     class Grade(models.TextChoices):
@@ -214,7 +215,7 @@ def export_path(instance, filename):
     return f"exports/{instance.owner_id}/{instance.pk}-{filename}"
 
 
-class ExportJob(models.Model):
+class ExportJob(ChoiceLabelsMixin, models.Model):
     """An Excel export built by a Celery task, with its progress; only its owner downloads it."""
 
     class State(models.TextChoices):

@@ -41,3 +41,16 @@ def test_switching_to_english_and_back(client):
 def test_an_unknown_language_cookie_falls_back_to_chinese(client):
     client.cookies["portal_language"] = "fr"
     assert '<html lang="zh-hans">' in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_signed_in_person_switching_language_keeps_it_for_their_emails(client):
+    from accounts.models import User
+    from accounts.roles import Role
+    from tests.factories import user_with_role
+
+    user = user_with_role(Role.LEAD_UNIT)
+    client.force_login(user)
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")}, follow=True)
+    assert '<html lang="en">' in response.content.decode()
+    assert User.objects.get(pk=user.pk).language == "en"

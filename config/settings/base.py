@@ -52,7 +52,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account or an address is locked
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PortalModelBackend",  # ModelBackend reading the roles with the user
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
@@ -108,10 +108,13 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.PortalRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="cqmic"),
             "TIMEOUT": 300,
+            # A Redis that does not answer must not hold pages up: sessions, fragments and counts fall back
+            # to the database or to rendering (accounts.sessions, config.fragments).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:
@@ -199,6 +202,8 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sessions are read from Redis and written through to PostgreSQL (they survive a cache flush).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 # The age above is an idle timeout: accounts.middleware.IdleTimeoutMiddleware renews the session at most
 # once a minute (instead of writing it on every request), so it ends 30 minutes (±1) after the last click.

@@ -8,7 +8,7 @@ SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.PortalRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cqmic-test",
     }
