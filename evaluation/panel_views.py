@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from applications.eligibility import evaluate
 from applications.feedback import show_refusal
 from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, with_contents
+from config import fragments
 from config.pdf import pdf_response
 from evaluation import comprehensive, inspection, panels
 from evaluation.forms import (
@@ -43,14 +45,23 @@ def _staff_application(request, pk) -> Application:
 
 @page_permission("evaluation.expert_home")
 def my_assignments(request):
-    """我的评审任务: only this expert's assignments, open ones first."""
-    queryset = (
-        Assignment.objects.filter(expert=request.user)
-        .select_related("panel__application__field", "panel__application__lead_unit", "sheet")
-        .order_by("panel__deadline", "pk")
+    """我的评审任务: only this expert's assignments, open ones first (cached per expert and page until an
+    assignment, panel or sheet changes; config.fragments)."""
+
+    def body():
+        queryset = (
+            Assignment.objects.filter(expert=request.user)
+            .select_related("panel__application__field", "sheet")
+            .defer(*(f"panel__application__{name}" for name in Application.LONG_TEXT_FIELDS))
+            .order_by("panel__deadline", "pk")
+        )
+        page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+        return render_to_string("evaluation/_expert_home.html", {"page": page}, request)
+
+    html = fragments.cached(
+        "expert-assignments", (request.user.pk, request.GET.get("page")), ("review",), body, timeout=60
     )
-    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
-    return render(request, "evaluation/expert_home.html", {"page_title": _("我的评审任务"), "page": page})
+    return render(request, "evaluation/expert_home.html", {"page_title": _("我的评审任务"), "body": html})
 
 
 def _own_assignment(request, pk) -> Assignment:

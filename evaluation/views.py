@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.decorators import page_permission
@@ -13,6 +14,7 @@ from accounts.http import client_ip, query_without_page
 from applications.eligibility import evaluate, field_clash, missing_for_submission
 from applications.models import Application, ApplicationEvent, Policy, Status
 from applications.services import ActionRefused, transition_label, with_contents
+from config import fragments
 from evaluation import publicity, workflow
 from evaluation.filters import WAITING_FOR_STAFF, WorkbenchFilter
 from evaluation.forms import (
@@ -29,7 +31,20 @@ PAGE_SIZE = 50
 
 @page_permission("evaluation.staff_home")
 def workbench(request):
-    """评审工作台: every submitted application, filtered, searched, sorted; counts per stage."""
+    """评审工作台: every submitted application, filtered, searched, sorted; counts per stage.
+
+    The content is the same for every staff member, so it is cached per query until an application (or
+    a name it shows) changes."""
+    body = fragments.cached(
+        "workbench",
+        request.GET.urlencode(),
+        ("applications",),
+        lambda: render_to_string("evaluation/_workbench.html", _workbench_context(request), request),
+    )
+    return render(request, "evaluation/workbench.html", {"page_title": _("评审工作台"), "body": body})
+
+
+def _workbench_context(request) -> dict:
     base = Application.objects.exclude(status=Status.DRAFT).for_list()
     filtered = WorkbenchFilter(request.GET, queryset=base.order_by("-submitted_at", "-pk"))
     page = Paginator(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -43,22 +58,19 @@ def workbench(request):
     stages = [
         (value, label, counts.get(value, 0)) for value, label in Status.choices if value != Status.DRAFT
     ]
-    return render(
-        request,
-        "evaluation/workbench.html",
-        {
-            "page_title": _("评审工作台"),
-            "filter": filtered,
-            "page": page,
-            "query": query_without_page(request),
-            "stages": stages,
-            "waiting_count": sum(counts.get(s, 0) for s in WAITING_FOR_STAFF),
-        },
-    )
+    return {
+        "page_title": _("评审工作台"),
+        "filter": filtered,
+        "page": page,
+        "query": query_without_page(request),
+        "stages": stages,
+        "waiting_count": sum(counts.get(s, 0) for s in WAITING_FOR_STAFF),
+    }
 
 
-def _staff_application(request, pk) -> Application:
-    application = get_object_or_404(with_contents().select_related("policy"), pk=pk)
+def _staff_application(request, pk, queryset=None) -> Application:
+    queryset = queryset if queryset is not None else with_contents().select_related("policy")
+    application = get_object_or_404(queryset, pk=pk)
     if not request.user.has_perm("evaluation.review", application) or application.status == Status.DRAFT:
         raise PermissionDenied
     return application
@@ -75,11 +87,18 @@ def available_moves(application, user) -> list:
 
 @page_permission("evaluation.staff_home")
 def application_page(request, pk):
-    application = _staff_application(request, pk)
-    events = (
-        ApplicationEvent.objects.filter(application=application)
-        .select_related("actor")
-        .order_by("created_at", "pk")
+    """An application for review: the moves this person may make, then the plan, the checks and the
+    history, which are the same for every staff member and cached until anything they show changes."""
+    application = _staff_application(
+        request, pk, Application.objects.select_related("field", "lead_unit", "district")
+    )
+    body = fragments.cached(
+        "staff-application",
+        application.pk,
+        ("review",),
+        lambda: render_to_string(
+            "evaluation/_application_body.html", _application_body(application.pk), request
+        ),
     )
     return render(
         request,
@@ -87,17 +106,27 @@ def application_page(request, pk):
         {
             "page_title": str(application),
             "application": application,
-            "events": events,
             "moves": available_moves(application, request.user),
-            "checks": evaluate(application, application.policy or Policy.current()),
-            "eligible": (application.eligibility or {}).get("passed"),
-            "clash": field_clash(application),
-            "opinion": getattr(application, "district_opinion", None),
             "leadership_approved": application.status == Status.LEADERSHIP
             and workflow.leadership_approved(application),
-            "versions_count": application.versions.count(),
+            "body": body,
         },
     )
+
+
+def _application_body(pk) -> dict:
+    application = with_contents().select_related("policy").get(pk=pk)
+    return {
+        "application": application,
+        "events": ApplicationEvent.objects.filter(application=application)
+        .select_related("actor")
+        .order_by("created_at", "pk"),
+        "checks": evaluate(application, application.policy or Policy.current()),
+        "eligible": (application.eligibility or {}).get("passed"),
+        "clash": field_clash(application),
+        "opinion": getattr(application, "district_opinion", None),
+        "versions_count": application.versions.count(),
+    }
 
 
 MOVE_FORMS = {

@@ -20,6 +20,7 @@ PY = str(BASE / ".venv" / "bin" / "python")
 GUNICORN = str(BASE / ".venv" / "bin" / "gunicorn")
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cqmic_bench")
 PORTAL, BARE = 8801, 8802
+LUA = str(BASE / "scripts" / "bench_report.lua")
 
 
 def env(**extra):
@@ -67,6 +68,7 @@ def prepare():
         print("seeding the large data set (seed_demo + seed_scale) ...", flush=True)
         manage("seed_demo")
         manage("seed_scale")
+    subprocess.run(["psql", DB_URL, "-qc", "VACUUM ANALYZE"], check=True)  # planner statistics, visibility
     manage("collectstatic", "--no-input")
 
 
@@ -81,16 +83,20 @@ from accounts.models import User
 from applications.models import Application
 def cookie(user):
     s = SessionStore()
-    s[SESSION_KEY] = str(user.pk); s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[SESSION_KEY] = str(user.pk); s[BACKEND_SESSION_KEY] = "accounts.backends.PortalModelBackend"
     s[HASH_SESSION_KEY] = user.get_session_auth_hash(); s.create(); return s.session_key
 staff = User.objects.get(username="staff_demo")
 expert = User.objects.filter(groups__name="expert").annotate(n=Count("assignments")).order_by("-n").first()
 app = Application.objects.filter(status="rejected").annotate(n=Count("events")).order_by("-n", "pk").first()
-print(cookie(staff), cookie(expert), app.pk)
+print(cookie(staff), cookie(expert), app.pk, expert.username)
 """
     )
-    staff, expert, app = out.split()
-    return {"staff": staff, "expert": expert, "application": app}
+    staff, expert, app, expert_name = out.split()
+    return {"staff": staff, "expert": expert, "application": app, "expert_name": expert_name}
+
+
+def page_owner(name: str):
+    return "expert" if "expert" in name else None if "public" in name else "staff"
 
 
 def start(cmd, **extra) -> subprocess.Popen:
@@ -118,17 +124,19 @@ def wait_up(port):
 
 
 def wrk(url, seconds, connections, cookie=None) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", LUA, url]
     if cookie:
         cmd[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"\s+(50|75|90|99)%\s+([\d.]+\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p95 = int(re.search(r"p95_us (\d+)", out).group(1)) / 1000
     return {
         "rps": rps,
         "p50": lat.get("50"),
         "p90": lat.get("90"),
+        "p95": f"{p95:.2f}ms",
         "p99": lat.get("99"),
         "errors": int(errors.group(1)) if errors else 0,
     }
@@ -149,10 +157,71 @@ def timed(code: str) -> float:
     )
 
 
+COLD = """
+import json, sys, time
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from accounts.models import User
+from config import fragments
+from config.public_cache import invalidate
+pages, explain = json.loads(sys.argv[1]), int(sys.argv[2])
+slowest = []
+for name, url, username in pages:
+    client = Client(HTTP_HOST="127.0.0.1")
+    if username:
+        client.force_login(User.objects.get(username=username))
+    client.get(url)
+    times = []
+    for _ in range(5):
+        for scope in fragments.SCOPES:
+            fragments.bump(scope)
+        invalidate()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        slowest += [(float(q["time"]), name, q["sql"]) for q in queries.captured_queries]
+    print(f"{name:42} {len(queries.captured_queries):>8} {sorted(times)[2]:>12.1f}")
+if explain:
+    seen = set()
+    for seconds, name, sql in sorted(slowest, reverse=True):
+        if sql.startswith("DECLARE"):
+            sql = sql.split(" FOR ", 1)[1]
+        if sql in seen or "django_session" in sql:
+            continue
+        seen.add(sql)
+        print(f"\n--- {name}: {seconds * 1000:.1f} ms\n{sql}")
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            print("\n".join(row[0] for row in cursor.fetchall()))
+        if len(seen) == explain:
+            break
+"""
+
+
+def cold(pages, explain: int) -> str:
+    """Each page rendered in full (every cached fragment invalidated): the median of five, in-process."""
+    import json
+
+    return subprocess.run(
+        [PY, "-c", "import django; django.setup()\n" + COLD, json.dumps(pages), str(explain)],
+        cwd=BASE,
+        env=env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--only", default="", help="comma-separated words: load only the pages named so")
+    parser.add_argument("--no-jobs", action="store_true", help="skip the sweep and export timings")
+    parser.add_argument("--explain", type=int, default=2, help="EXPLAIN ANALYZE the N slowest queries")
     args = parser.parse_args()
     prepare()
     cookies = sessions()
@@ -183,6 +252,9 @@ def main():
             ),
             ("dashboard", f"http://127.0.0.1:{PORTAL}/after-award/dashboard/", cookies["staff"], 0.4),
         ]
+        if args.only:
+            words = args.only.split(",")
+            pages = pages[:1] + [p for p in pages[1:] if any(w in p[0] for w in words)]
         for _name, url, cookie, _target in pages:  # warm up caches and connections
             wrk(url, 2, 4, cookie)
         results = [
@@ -199,15 +271,27 @@ def main():
         "gunicorn 2 sync workers, production settings\n"
     )
     print(
-        f"{'page':42} {'req/s':>8} {'ratio':>6} {'target':>7} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}"
+        f"{'page':42} {'req/s':>8} {'ratio':>6} {'target':>7} {'p50':>9} {'p90':>9} {'p95':>9} {'p99':>9} "
+        f"{'non-2xx':>8}"
     )
     for name, r, target in results:
         ratio = r["rps"] / floor
         print(
             f"{name:42} {r['rps']:8.1f} {ratio:6.2f} {f'≥ {target:.1f}' if target else '':>7} "
-            f"{r['p50']:>9} {r['p90']:>9} {r['p99']:>9} {r['errors']:>8}"
+            f"{r['p50']:>9} {r['p90']:>9} {r['p95']:>9} {r['p99']:>9} {r['errors']:>8}"
         )
     print(f"\nlargest web worker RSS after the load: {memory:.0f} MB")
+    signed_in = {"staff": "staff_demo", "expert": cookies["expert_name"]}
+    uncached = [
+        (name, url.replace(f"http://127.0.0.1:{PORTAL}", ""), signed_in.get(who))
+        for (name, url, _c, _t), who in zip(pages, [page_owner(name) for name, *_ in pages], strict=True)
+        if url.startswith(f"http://127.0.0.1:{PORTAL}")
+    ]
+    print("\nthe same pages rendered in full (cached fragments invalidated), in-process, median of 5:")
+    print(f"{'page':42} {'queries':>8} {'ms':>12}")
+    print(cold(uncached, args.explain))
+    if args.no_jobs:
+        return
     sweep = timed(
         """
 from datetime import timedelta

@@ -29,6 +29,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -576,6 +577,7 @@ def grow(staff, k: int) -> None:
 
 def dashboard_queries(client, user, district_code=None) -> tuple[int, int]:
     where = district(district_code)
+    cache.clear()  # the uncached path: the figures are computed
     with CaptureQueriesContext(connection) as for_figures:
         figures(where)
     client.force_login(user)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -1402,6 +1403,7 @@ def _queries(client, url) -> int:
     """The queries of rendering ``url`` (a cache miss: the rows below are bulk-created, without the
     signals that invalidate the public-page cache, so it is invalidated here as a save would)."""
     public_cache.invalidate()
+    cache.clear()  # and no cached fragment or count either
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
     assert response.status_code == 200

@@ -12,12 +12,15 @@ import re
 import runpy
 
 import pytest
+import redis
 from axes.models import AccessAttempt
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import Group
+from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -319,7 +322,13 @@ def test_an_idle_session_ends_and_each_request_extends_it(client):
     assert client.get(reverse("applications:lead_home")).status_code == 200
     extended = Session.objects.get(session_key=key).expire_date
     assert extended > soon + datetime.timedelta(minutes=20)  # saved on every request: an idle timeout
+    # The session is read through Redis, where its copy lives exactly as long as the row: an idle period
+    # ends both (here the row is moved back in time and the copy expires as its own timeout would).
+    cached = cache.make_key(cached_db.KEY_PREFIX + key)
+    ttl = redis.Redis.from_url(django_settings.REDIS_URL).ttl(cached)
+    assert django_settings.SESSION_COOKIE_AGE - 60 < ttl <= django_settings.SESSION_COOKIE_AGE
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    cache.delete(cached_db.KEY_PREFIX + key)
     response = client.get(reverse("applications:lead_home"))
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import District, Organisation, User
@@ -19,6 +19,7 @@ from accounts.roles import Role
 from accounts.validators import credit_code_check_character
 from applications.models import Application, ApplicationEvent, Field, Outcome, Policy, Status
 from centres.models import Centre
+from config import fragments, public_cache
 from evaluation.models import (
     Announcement,
     AnnouncementEntry,
@@ -344,3 +345,10 @@ class Command(BaseCommand):
             batch_size=BATCH,
         )
         self.stdout.write(f"{len(announcements)} announcements, {opts['objections']} objections")
+        # Bulk writes send no signals: drop what the caches hold, and give the planner fresh statistics.
+        for scope in fragments.SCOPES:
+            fragments.bump(scope)
+        public_cache.invalidate()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")

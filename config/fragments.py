@@ -1,0 +1,147 @@
+"""Cached fragments of signed-in pages that many people read and that change only with the data behind them.
+
+A fragment's key holds its name, its parameters, the language and the current version of each *scope* it
+reads. Saving or deleting a model of a scope bumps the scope's version at once and again when the
+transaction commits (a request in between may have rendered the rows as they were), so the next request
+renders afresh. A version that the cache lost starts again from the clock, never from a number an older
+fragment may still carry. The timeout bounds what no signal reports (text derived from the time of day).
+
+Only what is the same for everyone allowed to see the page goes into a fragment: the view checks the
+permission first and keeps per-person parts (buttons that depend on the person's rights, CSRF tokens)
+outside. If Redis is unreachable the fragment is simply rendered.
+"""
+
+import logging
+import time
+from hashlib import sha256
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+
+from config.after_commit import gather
+
+log = logging.getLogger(__name__)
+
+# Scope -> the models whose changes it follows (app_label.ModelName).
+SCOPES = {
+    # Lists of applications (the workbench): the rows and the names they show.
+    "applications": (
+        "applications.Application",
+        "applications.Field",
+        "accounts.Organisation",
+        "accounts.District",
+    ),
+    # What the review pages read: an application's contents, history, panels and sheets.
+    "review": (
+        "applications.Application",
+        "applications.ApplicationEvent",
+        "applications.MemberUnit",
+        "applications.CommitteeMember",
+        "applications.ExpectedOutcome",
+        "applications.Attachment",
+        "applications.DistrictOpinion",
+        "applications.Field",
+        "applications.Policy",
+        "accounts.Organisation",
+        "accounts.District",
+        "centres.Centre",
+        "evaluation.Panel",
+        "evaluation.Assignment",
+        "evaluation.ScoreSheet",
+    ),
+    # The programme dashboard's figures.
+    "programme": (
+        "applications.Application",
+        "applications.ApplicationEvent",
+        "applications.Field",
+        "centres.Centre",
+        "evaluation.Panel",
+        "evaluation.Assignment",
+        "evaluation.Objection",
+        "reports.AnnualSummary",
+        "reports.Assessment",
+        "reports.ProgrammeTarget",
+        "reports.ReportingYear",
+    ),
+}
+
+
+def _version_key(scope: str) -> str:
+    return f"data-version:{scope}"
+
+
+def _fresh() -> int:
+    return time.time_ns() // 1000
+
+
+def _incr(scope: str) -> None:
+    try:
+        try:
+            cache.incr(_version_key(scope))
+        except ValueError:  # lost or never set
+            cache.set(_version_key(scope), _fresh(), None)
+    except Exception as error:  # Redis unreachable: nothing is being cached either
+        log.warning("fragment scope %s not bumped: %s", scope, error)
+
+
+def _incr_all(scopes) -> None:
+    for scope in scopes:
+        _incr(scope)
+
+
+def bump(scope: str) -> None:
+    """Now, and (inside a transaction) once more when it commits, gathered with the transaction's other
+    bumps: a transaction that saves a thousand rows bumps each scope once more, not a thousand times."""
+    _incr(scope)
+    if transaction.get_connection().in_atomic_block:
+        gather("fragment-scopes", scope, _incr_all)
+
+
+def versions(scopes) -> tuple:
+    keys = [_version_key(s) for s in scopes]
+    found = cache.get_many(keys)
+    missing = {key: _fresh() for key in keys if key not in found}
+    if missing:
+        cache.set_many(missing, None)
+        found.update(missing)
+    return tuple(found[key] for key in keys)
+
+
+def cached(name: str, params, scopes, render, timeout: int = 300) -> SafeString:
+    """The HTML ``render()`` returns, from the cache while no scope has changed."""
+    try:
+        raw = repr((name, params, translation.get_language(), versions(scopes)))
+        key = "fragment:" + sha256(raw.encode()).hexdigest()
+        html = cache.get(key)
+    except Exception as error:
+        log.warning("fragment cache unavailable: %s", error)
+        return render()
+    if html is None:
+        html = str(render())
+        try:
+            cache.set(key, html, timeout)
+        except Exception as error:
+            log.warning("fragment not cached: %s", error)
+    return mark_safe(html)
+
+
+def _receiver(scope):
+    def changed(sender, **kwargs):
+        if not kwargs.get("raw"):
+            bump(scope)
+
+    return changed
+
+
+def connect() -> None:
+    for scope, labels in SCOPES.items():
+        receiver = _receiver(scope)
+        for label in labels:
+            model = apps.get_model(label)
+            uid = f"fragments-{scope}-{label}"
+            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
+            post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid + "-delete")
