@@ -1,6 +1,7 @@
 """Writing notifications: the outbox row in the caller's transaction, the e-mail after it commits."""
 
 import logging
+import threading
 
 from django.conf import settings
 from django.db import transaction
@@ -43,6 +44,7 @@ def unread_count(user) -> int:
     """The header's badge: counted once, then kept in the cache until a notification arrives or is read."""
     from django.core.cache import cache
 
+    _counted_here().add(user.pk)
     try:
         count = cache.get(_unread_key(user.pk))
     except Exception:  # the cache is down: count every time
@@ -65,14 +67,27 @@ def _drop_unread(user_ids) -> None:
         logging.getLogger(__name__).warning("unread counts not dropped: %s", error)
 
 
+_counted = threading.local()  # the people whose count this thread has read since it last dropped it
+
+
+def _counted_here() -> set:
+    if not hasattr(_counted, "users"):
+        _counted.users = set()
+    return _counted.users
+
+
 def forget_unread(user_id) -> None:
-    """Drop the cached count now and again once the change commits (a request in between may have
-    recounted the rows as they were before the commit); the drops after commit are gathered."""
+    """Drop the cached count when the change commits (the drops of one transaction gathered), and at once
+    if this thread has read a count meanwhile (it may show the badge again before committing)."""
     from config.after_commit import gather
 
-    _drop_unread({user_id})
-    if transaction.get_connection().in_atomic_block:
-        gather("unread-counts", user_id, _drop_unread)
+    if not transaction.get_connection().in_atomic_block:
+        _drop_unread({user_id})
+        return
+    if user_id in _counted_here():
+        _counted_here().discard(user_id)
+        _drop_unread({user_id})
+    gather("unread-counts", user_id, _drop_unread)
 
 
 def _notification_saved(sender, instance, **kwargs):

@@ -1,10 +1,10 @@
 """Cached fragments of signed-in pages that many people read and that change only with the data behind them.
 
 A fragment's key holds its name, its parameters, the language and the current version of each *scope* it
-reads. Saving or deleting a model of a scope bumps the scope's version at once and again when the
-transaction commits (a request in between may have rendered the rows as they were), so the next request
-renders afresh. A version that the cache lost starts again from the clock, never from a number an older
-fragment may still carry. The timeout bounds what no signal reports (text derived from the time of day).
+reads. Saving or deleting a model of a scope bumps the scope's version when the transaction commits (and
+at once if the same thread has read that version meanwhile), so the next request renders afresh. A
+version that the cache lost starts again from the clock, never from a number an older fragment may still
+carry. The timeout bounds what no signal reports (text derived from the time of day).
 
 Only what is the same for everyone allowed to see the page goes into a fragment: the view checks the
 permission first and keeps per-person parts (buttons that depend on the person's rights, CSRF tokens)
@@ -12,6 +12,7 @@ outside. If Redis is unreachable the fragment is simply rendered.
 """
 
 import logging
+import threading
 import time
 from hashlib import sha256
 
@@ -93,15 +94,32 @@ def _incr_all(scopes) -> None:
         _incr(scope)
 
 
+# The scopes whose version this thread has read since it last bumped them (see ``bump``).
+_seen = threading.local()
+
+
+def _read_here() -> set:
+    if not hasattr(_seen, "scopes"):
+        _seen.scopes = set()
+    return _seen.scopes
+
+
 def bump(scope: str) -> None:
-    """Now, and (inside a transaction) once more when it commits, gathered with the transaction's other
-    bumps: a transaction that saves a thousand rows bumps each scope once more, not a thousand times."""
-    _incr(scope)
-    if transaction.get_connection().in_atomic_block:
-        gather("fragment-scopes", scope, _incr_all)
+    """Outside a transaction: now. Inside one: when it commits, gathered with the transaction's other
+    bumps (a transaction that saves a thousand rows bumps each scope once, not a thousand times), and now
+    as well if this thread has read the scope since (it may render the fragment again before committing,
+    from its own uncommitted rows; other connections do not see them until the commit bump)."""
+    if not transaction.get_connection().in_atomic_block:
+        _incr(scope)
+        return
+    if scope in _read_here():
+        _read_here().discard(scope)
+        _incr(scope)
+    gather("fragment-scopes", scope, _incr_all)
 
 
 def versions(scopes) -> tuple:
+    _read_here().update(scopes)
     keys = [_version_key(s) for s in scopes]
     found = cache.get_many(keys)
     missing = {key: _fresh() for key in keys if key not in found}

@@ -87,31 +87,26 @@ def available_moves(application, user) -> list:
 
 @page_permission("evaluation.staff_home")
 def application_page(request, pk):
-    """An application for review: the moves this person may make, then the plan, the checks and the
-    history, which are the same for every staff member and cached until anything they show changes."""
-    application = _staff_application(
-        request, pk, Application.objects.select_related("field", "lead_unit", "district")
+    """An application for review: its plan, checks and history and the moves this person may make now.
+
+    The page is cached per application and per set of moves (what differs between viewers), until
+    anything it shows changes."""
+    application = _staff_application(request, pk, Application.objects.for_list())
+    moves = available_moves(application, request.user)
+    leadership_approved = application.status == Status.LEADERSHIP and workflow.leadership_approved(
+        application
     )
     body = fragments.cached(
         "staff-application",
-        application.pk,
+        (application.pk, tuple(moves), leadership_approved),
         ("review",),
         lambda: render_to_string(
-            "evaluation/_application_body.html", _application_body(application.pk), request
+            "evaluation/_application_page.html",
+            {**_application_body(application.pk), "moves": moves, "leadership_approved": leadership_approved},
+            request,
         ),
     )
-    return render(
-        request,
-        "evaluation/application.html",
-        {
-            "page_title": str(application),
-            "application": application,
-            "moves": available_moves(application, request.user),
-            "leadership_approved": application.status == Status.LEADERSHIP
-            and workflow.leadership_approved(application),
-            "body": body,
-        },
-    )
+    return render(request, "evaluation/application.html", {"page_title": str(application), "body": body})
 
 
 def _application_body(pk) -> dict:

@@ -226,12 +226,13 @@ def build(job: ExportJob) -> ExportJob:
     done = 0
     for done, row in enumerate(rows, start=1):
         sheet.append(row)
-        for cell in sheet[done + 1]:
+        # Cells by their coordinates: ``sheet[n]`` would measure the whole sheet for every row (quadratic).
+        for column, number_format in enumerate(formats + [None] * (len(row) - len(formats)), start=1):
+            cell = sheet.cell(row=done + 1, column=column)
             if cell.data_type == "f":  # text typed by people that starts with "=" stays text, never a formula
                 cell.data_type = "s"
-        for column, number_format in enumerate(formats, start=1):
             if number_format:
-                sheet.cell(row=done + 1, column=column).number_format = number_format
+                cell.number_format = number_format
         if done % CHUNK == 0:
             ExportJob.objects.filter(pk=job.pk).update(done_rows=done)
     for column, header in enumerate(headers, start=1):

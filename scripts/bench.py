@@ -192,10 +192,10 @@ if explain:
         if sql in seen or "django_session" in sql:
             continue
         seen.add(sql)
-        print(f"\n--- {name}: {seconds * 1000:.1f} ms\n{sql}")
+        print(f"\\n--- {name}: {seconds * 1000:.1f} ms\\n{sql}")
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            print("\n".join(row[0] for row in cursor.fetchall()))
+            print("\\n".join(row[0] for row in cursor.fetchall()))
         if len(seen) == explain:
             break
 """
@@ -205,14 +205,16 @@ def cold(pages, explain: int) -> str:
     """Each page rendered in full (every cached fragment invalidated): the median of five, in-process."""
     import json
 
-    return subprocess.run(
+    done = subprocess.run(
         [PY, "-c", "import django; django.setup()\n" + COLD, json.dumps(pages), str(explain)],
         cwd=BASE,
         env=env(),
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
+    )
+    if done.returncode:
+        sys.exit(done.stdout + done.stderr)
+    return done.stdout
 
 
 def main():
