@@ -90,8 +90,24 @@ def _incr(scope: str) -> None:
 
 
 def _incr_all(scopes) -> None:
-    for scope in scopes:
-        _incr(scope)
+    """The bumps after a commit, in one round trip to Redis (SET NX first: a lost version restarts from
+    the clock). Without Redis (local memory in development) one by one."""
+    try:
+        client = cache._cache.get_client(write=True)
+    except AttributeError:
+        for scope in scopes:
+            _incr(scope)
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        fresh = _fresh()
+        for scope in scopes:
+            key = cache.make_and_validate_key(_version_key(scope))
+            pipe.set(key, fresh, nx=True)
+            pipe.incr(key)
+        pipe.execute()
+    except Exception as error:  # Redis unreachable: nothing is being cached either
+        log.warning("fragment scopes %s not bumped: %s", sorted(scopes), error)
 
 
 # The scopes whose version this thread has read since it last bumped them (see ``bump``).

@@ -249,44 +249,55 @@ def _tell(application, template, **context):
 
 
 def close_expired(now=None) -> dict:
-    """The deadline sweep. Returns how many announcements were closed and applications approved."""
+    """The deadline sweep. Returns how many announcements were closed and applications approved.
+
+    Each announcement is closed in a transaction of its own (what is done survives a crash; a locked one
+    is skipped, left to whoever holds it)."""
     now = now or timezone.now()
-    closed = approved = waiting = 0
-    while True:
-        with transaction.atomic():
-            announcement = (
-                Announcement.objects.due_for_closing(now)
-                .select_for_update(skip_locked=True)
-                .order_by("ends_at")
-                .first()
-            )
-            if announcement is None:
-                break
-            for entry in announcement.entries.select_related("application"):
-                application = Application.objects.get(pk=entry.application_id)
-                if application.status != Status.PUBLICITY or not can_proceed(application.approve):
-                    continue
-                blocking = entry.objections.exclude(state=Objection.State.DISMISSED).exists()
-                if blocking:
-                    waiting += 1
-                    notify(
-                        users_with_role(Role.COMMISSION_STAFF),
-                        "publicity_ended_with_objections",
-                        {"application": application, "announcement": announcement},
-                        link=staff_link(application),
-                    )
-                    continue
-                try:
-                    with step(application):
-                        move(application, "approve", None, comment=_("公示期满，无异议。"))
-                        _tell(application, "application_moved")
-                except ActionRefused:  # moved meanwhile by someone else: nothing left to do here
-                    continue
-                approved += 1
-            announcement.closed_at = timezone.now()
-            announcement.save(update_fields=["closed_at"])
-            closed += 1
-    return {"closed": closed, "approved": approved, "waiting": waiting}
+    total = {"closed": 0, "approved": 0, "waiting": 0}
+    while (done := close_one(now)) is not None:
+        for key in total:
+            total[key] += done[key]
+    return total
+
+
+def close_one(now=None, announcement_id=None) -> dict | None:
+    """Close the earliest expired announcement (or the one given, if it is due and nobody holds it).
+
+    Returns the counts for it, or None if there was none to close."""
+    now = now or timezone.now()
+    approved = waiting = 0
+    with transaction.atomic():
+        due = Announcement.objects.due_for_closing(now).select_for_update(skip_locked=True)
+        if announcement_id is not None:
+            due = due.filter(pk=announcement_id)
+        announcement = due.order_by("ends_at").first()
+        if announcement is None:
+            return None
+        for entry in announcement.entries.select_related("application"):
+            application = entry.application
+            if application.status != Status.PUBLICITY or not can_proceed(application.approve):
+                continue
+            blocking = entry.objections.exclude(state=Objection.State.DISMISSED).exists()
+            if blocking:
+                waiting += 1
+                notify(
+                    users_with_role(Role.COMMISSION_STAFF),
+                    "publicity_ended_with_objections",
+                    {"application": application, "announcement": announcement},
+                    link=staff_link(application),
+                )
+                continue
+            try:
+                with step(application):
+                    move(application, "approve", None, comment=_("公示期满，无异议。"))
+                    _tell(application, "application_moved")
+            except ActionRefused:  # moved meanwhile by someone else: nothing left to do here
+                continue
+            approved += 1
+        announcement.closed_at = timezone.now()
+        announcement.save(update_fields=["closed_at"])
+    return {"closed": 1, "approved": approved, "waiting": waiting}
 
 
 def record_approval(application, user, *, document_number, document_date, ip=None) -> Approval:

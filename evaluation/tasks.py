@@ -41,9 +41,40 @@ def remind_experts() -> int:
     return sent
 
 
+# A backlog larger than this is shared out among the workers, in chunks of this size.
+SHARE_OUT_AT = 50
+
+
 @shared_task
 def close_expired_publicity() -> dict:
-    """Beat: close every publicity period whose end has passed (see evaluation.publicity.close_expired)."""
+    """Beat: close every publicity period whose end has passed (see evaluation.publicity.close_expired).
+
+    Normally a few at a time, closed here. A backlog (a worker outage, a batch of announcements ending
+    together) is shared out: one task per chunk of announcement ids, so every worker process takes part.
+    Each announcement is still closed in a transaction of its own and skipped if someone holds it, so
+    chunks and a concurrent sweep never close one twice."""
+    from evaluation.models import Announcement
     from evaluation.publicity import close_expired
 
-    return close_expired()
+    due = list(
+        Announcement.objects.due_for_closing(timezone.now()).order_by("ends_at").values_list("pk", flat=True)
+    )
+    if len(due) <= SHARE_OUT_AT:
+        return close_expired()
+    chunks = [due[i : i + SHARE_OUT_AT] for i in range(0, len(due), SHARE_OUT_AT)]
+    for chunk in chunks:
+        close_announcements.delay(chunk)
+    return {"shared_out": len(due), "tasks": len(chunks)}
+
+
+@shared_task
+def close_announcements(ids: list) -> dict:
+    """Close these announcements if they are still due (a chunk of a shared-out sweep)."""
+    from evaluation.publicity import close_one
+
+    total = {"closed": 0, "approved": 0, "waiting": 0}
+    for pk in ids:
+        done = close_one(announcement_id=pk)
+        for key in total:
+            total[key] += done[key] if done else 0
+    return total

@@ -312,3 +312,12 @@ def test_list_rows_leave_the_plans_long_text_unread(staff):
     application_in(Status.SUBMITTED, staff=staff)
     row = Application.objects.for_list().get()
     assert set(Application.LONG_TEXT_FIELDS) <= row.get_deferred_fields()
+
+
+def test_the_bumps_after_a_commit_go_in_one_round_trip_and_survive_a_lost_version():
+    before = fragments.versions(["review", "programme"])
+    cache.delete("data-version:programme")
+    fragments._incr_all({"review", "programme"})
+    review, programme = fragments.versions(["review", "programme"])
+    assert review == before[0] + 1
+    assert programme > 10**15 and programme != before[1]

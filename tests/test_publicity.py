@@ -59,6 +59,7 @@ from tests.factories import (
     application_approved,
     application_in_leadership_approved,
     application_in_publicity,
+    applications_in_expired_publicity,
     expire_announcement,
     open_announcement,
     policy_version,
@@ -1033,6 +1034,23 @@ def test_the_beat_task_runs_the_sweep(staff):
     expire_announcement(announcement)
     assert close_expired_publicity.delay().get() == {"closed": 1, "approved": 1, "waiting": 0}
     assert reload(application).status == Status.APPROVED
+
+
+@pytest.mark.django_db
+def test_a_backlog_is_shared_out_in_chunks_and_each_period_is_closed_once(staff, monkeypatch):
+    from evaluation import tasks
+
+    pairs = applications_in_expired_publicity(5, staff=staff)
+    monkeypatch.setattr(tasks, "SHARE_OUT_AT", 2)
+    # Tasks run in-process here (eager); tests/test_publicity_worker.py runs the beat with a real worker.
+    assert tasks.close_expired_publicity.delay().get() == {"shared_out": 5, "tasks": 3}
+    for application, announcement in pairs:
+        assert reload(application).status == Status.APPROVED
+        assert Announcement.objects.get(pk=announcement.pk).closed_at is not None
+        assert len(events(application, "approve")) == 1
+    # A chunk that comes late (another worker, a redelivery) finds nothing left to do.
+    again = tasks.close_announcements.delay([a.pk for _, a in pairs]).get()
+    assert again == {"closed": 0, "approved": 0, "waiting": 0}
 
 
 def test_the_beat_schedule_runs_the_sweep_at_the_configured_interval(settings):
