@@ -7,6 +7,8 @@ timeout bounds the lag of time-derived text (an announcement that closes while c
 """
 
 import logging
+import threading
+import time
 from functools import wraps
 from hashlib import sha256
 
@@ -21,13 +23,33 @@ TIMEOUT = 60
 log = logging.getLogger(__name__)
 
 
+_read = threading.local()  # whether this thread has read the version since it last bumped it
+
+
 def invalidate(*args, **kwargs) -> None:
-    """Bump the version. With the cache down nothing is cached either, so failing here is harmless."""
+    """Bump the version (a signal receiver too). Inside a transaction once, when it commits, and at once as
+    well if this thread has read the version meanwhile (it could serve its own uncommitted rows)."""
+    from django.db import transaction
+
+    from config.after_commit import gather
+
+    if not transaction.get_connection().in_atomic_block:
+        _bump()
+        return
+    if getattr(_read, "yes", False):
+        _read.yes = False
+        _bump()
+    gather("public-pages", VERSION_KEY, lambda _keys: _bump())
+
+
+def _bump() -> None:
+    """With the cache down nothing is cached either, so failing here is harmless."""
     try:
         try:
             cache.incr(VERSION_KEY)
         except ValueError:
-            cache.set(VERSION_KEY, 1, None)
+            # Lost: restart from the clock, never from a number an older cached page may still carry.
+            cache.set(VERSION_KEY, time.time_ns() // 1000, None)
     except Exception as error:  # Redis unreachable: never let it break the step that changed the data
         log.warning("public page cache not invalidated: %s", error)
 
@@ -38,7 +60,8 @@ def cached_public_page(view):
         if request.method != "GET" or request.user.is_authenticated or "messages" in request.COOKIES:
             return view(request, *args, **kwargs)
         try:
-            version = cache.get_or_set(VERSION_KEY, 1, None)
+            _read.yes = True
+            version = cache.get_or_set(VERSION_KEY, time.time_ns() // 1000, None)
             reader = request.COOKIES.get("portal_reader", "0")  # the large-text mode is part of the page
             raw = f"{request.path}?{request.GET.urlencode()}|{translation.get_language()}|{reader}|{version}"
             key = "public-page:" + sha256(raw.encode()).hexdigest()
