@@ -69,12 +69,7 @@ def close_expired_publicity() -> dict:
 
 @shared_task
 def close_announcements(ids: list) -> dict:
-    """Close these announcements if they are still due (a chunk of a shared-out sweep)."""
-    from evaluation.publicity import close_one
+    """Close these announcements if they are still due (a chunk of a shared-out sweep, in one go)."""
+    from evaluation.publicity import close_many
 
-    total = {"closed": 0, "approved": 0, "waiting": 0}
-    for pk in ids:
-        done = close_one(announcement_id=pk)
-        for key in total:
-            total[key] += done[key] if done else 0
-    return total
+    return close_many(ids)

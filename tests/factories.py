@@ -650,7 +650,7 @@ def applications_in_expired_publicity(n: int, staff=None, now=None) -> list:
             status=Status.PUBLICITY,
             outcome="recognise",
             year=now.year,
-            number=f"CQ-ZZCX-{now.year}-{9000 + i:04d}",
+            number=f"CQ-ZZCX-{now.year}-{9000 + application.pk:05d}",  # unique however often it is called
             policy=Policy.current(),
             submitted_at=now - datetime.timedelta(days=60),
         )

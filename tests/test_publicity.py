@@ -1053,6 +1053,99 @@ def test_a_backlog_is_shared_out_in_chunks_and_each_period_is_closed_once(staff,
     assert again == {"closed": 0, "approved": 0, "waiting": 0}
 
 
+def _closing_record(application) -> dict:
+    """What closing a period leaves behind for an application: status, history, audit, who was told."""
+    from accounts.models import AuditEvent
+
+    application = reload(application)
+    event = events(application, "approve")
+    audit = list(
+        AuditEvent.objects.filter(
+            target=f"applications.Application:{application.pk}", action="application.approve"
+        )
+    )
+    told = Notification.objects.filter(body__contains=application.centre_name)
+    return {
+        "status": application.status,
+        "stage_entered": application.stage_entered_at is not None,
+        "history": [(e.action, e.from_status, e.to_status, e.actor_id, e.comment, e.internal) for e in event],
+        "audit": [(a.actor_id, a.username, a.detail, a.ip_address, a.success) for a in audit],
+        "told": sorted((n.recipient_id == application.created_by_id, n.subject) for n in told),
+    }
+
+
+@pytest.mark.django_db
+def test_a_shared_out_chunk_leaves_exactly_what_the_one_by_one_sweep_leaves(staff):
+    """The chunk path (one guarded UPDATE, bulk history and audit) against the one-by-one path (the FSM
+    move and the history's signal): the same record for an approval, a pending objection and an
+    application that another step moved meanwhile."""
+    one_by_one = applications_in_expired_publicity(3, staff=staff)
+    chunked = applications_in_expired_publicity(3, staff=staff)
+    for pairs in (one_by_one, chunked):
+        Objection.objects.create(  # lodged in time, still pending: the application waits for staff
+            reference=f"YY-TEST-{pairs[1][1].pk}",
+            entry=pairs[1][1].entries.get(),
+            kind="person",
+            name="异议人",
+            id_number="11010519491231002X",
+            phone="13800000000",
+            statement="异议内容",
+        )
+        Application.objects.filter(pk=pairs[2][0].pk).update(status=Status.COMPREHENSIVE)  # moved meanwhile
+    Notification.objects.all().delete()
+
+    assert publicity.close_one(announcement_id=one_by_one[0][1].pk) == {
+        "closed": 1,
+        "approved": 1,
+        "waiting": 0,
+    }
+    assert publicity.close_one(announcement_id=one_by_one[1][1].pk) == {
+        "closed": 1,
+        "approved": 0,
+        "waiting": 1,
+    }
+    assert publicity.close_one(announcement_id=one_by_one[2][1].pk) == {
+        "closed": 1,
+        "approved": 0,
+        "waiting": 0,
+    }
+    ids = [announcement.pk for _, announcement in chunked]
+    assert publicity.close_many(ids) == {"closed": 3, "approved": 1, "waiting": 1}
+    assert publicity.close_many(ids) == {"closed": 0, "approved": 0, "waiting": 0}
+
+    for (a, _), (b, _) in zip(one_by_one, chunked, strict=True):
+        left, right = _closing_record(a), _closing_record(b)
+        assert left == right
+    assert _closing_record(chunked[0][0])["status"] == Status.APPROVED
+    assert _closing_record(chunked[0][0])["history"] and _closing_record(chunked[0][0])["audit"]
+    assert _closing_record(chunked[0][0])["told"]
+    assert _closing_record(chunked[1][0])["status"] == Status.PUBLICITY
+    assert _closing_record(chunked[2][0])["status"] == Status.COMPREHENSIVE
+    assert all(a.closed_at for a in Announcement.objects.filter(pk__in=ids))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_chunk_skips_a_period_someone_else_is_closing(staff):
+    pairs = applications_in_expired_publicity(2, staff=staff)
+    held = pairs[0][1]
+    done = {}
+
+    def other_connection():
+        try:
+            done["result"] = publicity.close_many([a.pk for _, a in pairs])
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Announcement.objects.select_for_update().get(pk=held.pk)  # someone is closing this one
+        worker = threading.Thread(target=other_connection)
+        worker.start()
+        worker.join(timeout=30)
+    assert done["result"] == {"closed": 1, "approved": 1, "waiting": 0}
+    assert reload(pairs[0][0]).status == Status.PUBLICITY
+    assert reload(pairs[1][0]).status == Status.APPROVED
+
+
 def test_the_beat_schedule_runs_the_sweep_at_the_configured_interval(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["close-expired-publicity"]
     assert entry["task"] == "evaluation.tasks.close_expired_publicity"
