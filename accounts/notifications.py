@@ -1,7 +1,6 @@
 """Writing notifications: the outbox row in the caller's transaction, the e-mail after it commits."""
 
 import logging
-import threading
 
 from django.conf import settings
 from django.db import transaction
@@ -9,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from accounts.models import Notification, User
+from config.after_commit import ReadHere, invalidate
 
 
 def notify(recipients, template: str, context: dict, link: str = "") -> list[Notification]:
@@ -44,7 +44,7 @@ def unread_count(user) -> int:
     """The header's badge: counted once, then kept in the cache until a notification arrives or is read."""
     from django.core.cache import cache
 
-    _counted_here().add(user.pk)
+    _counted.items.add(user.pk)
     try:
         count = cache.get(_unread_key(user.pk))
     except Exception:  # the cache is down: count every time
@@ -67,27 +67,13 @@ def _drop_unread(user_ids) -> None:
         logging.getLogger(__name__).warning("unread counts not dropped: %s", error)
 
 
-_counted = threading.local()  # the people whose count this thread has read since it last dropped it
-
-
-def _counted_here() -> set:
-    if not hasattr(_counted, "users"):
-        _counted.users = set()
-    return _counted.users
+_counted = ReadHere()  # the people whose count this thread has read since it last dropped it
 
 
 def forget_unread(user_id) -> None:
     """Drop the cached count when the change commits (the drops of one transaction gathered), and at once
-    if this thread has read a count meanwhile (it may show the badge again before committing)."""
-    from config.after_commit import gather
-
-    if not transaction.get_connection().in_atomic_block:
-        _drop_unread({user_id})
-        return
-    if user_id in _counted_here():
-        _counted_here().discard(user_id)
-        _drop_unread({user_id})
-    gather("unread-counts", user_id, _drop_unread)
+    if this thread has read that count meanwhile (config.after_commit.invalidate)."""
+    invalidate("unread-counts", user_id, _drop_unread, _counted)
 
 
 def _notification_saved(sender, instance, **kwargs):

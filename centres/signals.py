@@ -15,15 +15,5 @@ def _event(sender, instance, created, raw=False, **kwargs):
 
 
 def connect():
-    from django.db.models.signals import post_delete
-
-    from accounts.models import Organisation
-    from applications.models import Field
-    from centres.models import Centre
-    from config.public_cache import invalidate
-
+    # (The public directory's cache follows centres, fields and lead units: config.fragments.SCOPES.)
     post_save.connect(_event, sender=CentreEvent, dispatch_uid="audit-centre-event")
-    # The public directory shows centres, their fields and lead units.
-    for model in (Centre, Field, Organisation):
-        post_save.connect(invalidate, sender=model, dispatch_uid=f"public-cache-{model.__name__}")
-        post_delete.connect(invalidate, sender=model, dispatch_uid=f"public-cache-del-{model.__name__}")

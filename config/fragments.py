@@ -12,18 +12,18 @@ outside. If Redis is unreachable the fragment is simply rendered.
 """
 
 import logging
-import threading
 import time
 from hashlib import sha256
 
 from django.apps import apps
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
-from config.after_commit import gather
+from config.after_commit import ReadHere, invalidate
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,14 @@ SCOPES = {
         "evaluation.Panel",
         "evaluation.Assignment",
         "evaluation.ScoreSheet",
+    ),
+    # The public announcement list and centre directory (config.public_cache): anonymous, whole pages.
+    "public": (
+        "evaluation.Announcement",
+        "evaluation.AnnouncementEntry",
+        "centres.Centre",
+        "applications.Field",
+        "accounts.Organisation",
     ),
     # The programme dashboard's figures.
     "programme": (
@@ -110,32 +118,26 @@ def _incr_all(scopes) -> None:
         log.warning("fragment scopes %s not bumped: %s", sorted(scopes), error)
 
 
-# The scopes whose version this thread has read since it last bumped them (see ``bump``).
-_seen = threading.local()
-
-
-def _read_here() -> set:
-    if not hasattr(_seen, "scopes"):
-        _seen.scopes = set()
-    return _seen.scopes
+_read_here = ReadHere()  # the scopes whose version this thread has read since it last bumped them
 
 
 def bump(scope: str) -> None:
     """Outside a transaction: now. Inside one: when it commits, gathered with the transaction's other
     bumps (a transaction that saves a thousand rows bumps each scope once, not a thousand times), and now
-    as well if this thread has read the scope since (it may render the fragment again before committing,
-    from its own uncommitted rows; other connections do not see them until the commit bump)."""
-    if not transaction.get_connection().in_atomic_block:
-        _incr(scope)
-        return
-    if scope in _read_here():
-        _read_here().discard(scope)
-        _incr(scope)
-    gather("fragment-scopes", scope, _incr_all)
+    as well if this thread has read the scope meanwhile (config.after_commit.invalidate)."""
+    invalidate("fragment-scopes", scope, _incr_all, _read_here)
+
+
+def changed(*models) -> None:
+    """What the signals would have done for rows of ``models`` written in bulk (no signals are sent)."""
+    labels = {model._meta.label for model in models}
+    for scope, followed in SCOPES.items():
+        if labels & set(followed):
+            bump(scope)
 
 
 def versions(scopes) -> tuple:
-    _read_here().update(scopes)
+    _read_here.items.update(scopes)
     keys = [_version_key(s) for s in scopes]
     found = cache.get_many(keys)
     missing = {key: _fresh() for key in keys if key not in found}
@@ -161,6 +163,19 @@ def cached(name: str, params, scopes, render, timeout: int = 300) -> SafeString:
         except Exception as error:
             log.warning("fragment not cached: %s", error)
     return mark_safe(html)
+
+
+def page(request, title, name: str, params, scopes, template: str, context, timeout: int = 300):
+    """A page whose content is the fragment ``template`` rendered with ``context()`` (called on a miss
+    only, so its queries run only then), inside the portal's frame (``fragment_page.html``)."""
+    body = cached(
+        name,
+        params,
+        scopes,
+        lambda: render_to_string(template, {"page_title": title, **context()}, request),
+        timeout,
+    )
+    return render(request, "fragment_page.html", {"page_title": title, "body": body})
 
 
 def _receiver(scope):

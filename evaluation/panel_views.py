@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,20 +47,25 @@ def my_assignments(request):
     """我的评审任务: only this expert's assignments, open ones first (cached per expert and page until an
     assignment, panel or sheet changes; config.fragments)."""
 
-    def body():
+    def context():
         queryset = (
             Assignment.objects.filter(expert=request.user)
             .select_related("panel__application__field", "sheet")
             .defer(*(f"panel__application__{name}" for name in Application.LONG_TEXT_FIELDS))
             .order_by("panel__deadline", "pk")
         )
-        page = Paginator(queryset, 30).get_page(request.GET.get("page"))
-        return render_to_string("evaluation/_expert_home.html", {"page": page}, request)
+        return {"page": Paginator(queryset, 30).get_page(request.GET.get("page"))}
 
-    html = fragments.cached(
-        "expert-assignments", (request.user.pk, request.GET.get("page")), ("review",), body, timeout=60
+    return fragments.page(
+        request,
+        _("我的评审任务"),
+        "expert-assignments",
+        (request.user.pk, request.GET.get("page")),
+        ("review",),
+        "evaluation/_expert_home.html",
+        context,
+        timeout=60,
     )
-    return render(request, "evaluation/expert_home.html", {"page_title": _("我的评审任务"), "body": html})
 
 
 def _own_assignment(request, pk) -> Assignment:

@@ -308,7 +308,7 @@ def close_many(ids, now=None) -> dict:
     from accounts.audit import target_of
     from accounts.models import AuditEvent
     from applications.models import ApplicationEvent
-    from config import fragments, public_cache
+    from config import fragments
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -375,9 +375,7 @@ def close_many(ids, now=None) -> dict:
                 link=staff_link(entry.application),
             )
         Announcement.objects.filter(pk__in=[a.pk for a in announcements]).update(closed_at=timezone.now())
-        for scope in ("applications", "review", "programme"):  # the bulk writes send no signals
-            fragments.bump(scope)
-        public_cache.invalidate()
+        fragments.changed(Application, ApplicationEvent, Announcement)  # bulk writes send no signals
     return {"closed": len(announcements), "approved": len(moved), "waiting": len(waiting)}
 
 

@@ -51,8 +51,8 @@ def close_expired_publicity() -> dict:
 
     Normally a few at a time, closed here. A backlog (a worker outage, a batch of announcements ending
     together) is shared out: one task per chunk of announcement ids, so every worker process takes part.
-    Each announcement is still closed in a transaction of its own and skipped if someone holds it, so
-    chunks and a concurrent sweep never close one twice."""
+    A chunk is closed in one transaction (``publicity.close_many``) and skips any announcement someone else
+    holds, so chunks and a concurrent sweep never close one twice."""
     from evaluation.models import Announcement
     from evaluation.publicity import close_expired
 

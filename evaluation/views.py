@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.decorators import page_permission
@@ -35,13 +34,15 @@ def workbench(request):
 
     The content is the same for every staff member, so it is cached per query until an application (or
     a name it shows) changes."""
-    body = fragments.cached(
+    return fragments.page(
+        request,
+        _("评审工作台"),
         "workbench",
         request.GET.urlencode(),
         ("applications",),
-        lambda: render_to_string("evaluation/_workbench.html", _workbench_context(request), request),
+        "evaluation/_workbench.html",
+        lambda: _workbench_context(request),
     )
-    return render(request, "evaluation/workbench.html", {"page_title": _("评审工作台"), "body": body})
 
 
 def _workbench_context(request) -> dict:
@@ -59,7 +60,6 @@ def _workbench_context(request) -> dict:
         (value, label, counts.get(value, 0)) for value, label in Status.choices if value != Status.DRAFT
     ]
     return {
-        "page_title": _("评审工作台"),
         "filter": filtered,
         "page": page,
         "query": query_without_page(request),
@@ -96,17 +96,19 @@ def application_page(request, pk):
     leadership_approved = application.status == Status.LEADERSHIP and workflow.leadership_approved(
         application
     )
-    body = fragments.cached(
+    return fragments.page(
+        request,
+        str(application),
         "staff-application",
         (application.pk, tuple(moves), leadership_approved),
         ("review",),
-        lambda: render_to_string(
-            "evaluation/_application_page.html",
-            {**_application_body(application.pk), "moves": moves, "leadership_approved": leadership_approved},
-            request,
-        ),
+        "evaluation/_application_page.html",
+        lambda: {
+            **_application_body(application.pk),
+            "moves": moves,
+            "leadership_approved": leadership_approved,
+        },
     )
-    return render(request, "evaluation/application.html", {"page_title": str(application), "body": body})
 
 
 def _application_body(pk) -> dict:

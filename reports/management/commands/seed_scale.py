@@ -19,7 +19,7 @@ from accounts.roles import Role
 from accounts.validators import credit_code_check_character
 from applications.models import Application, ApplicationEvent, Field, Outcome, Policy, Status
 from centres.models import Centre
-from config import fragments, public_cache
+from config import fragments
 from evaluation.models import (
     Announcement,
     AnnouncementEntry,
@@ -348,7 +348,6 @@ class Command(BaseCommand):
         # Bulk writes send no signals: drop what the caches hold, and give the planner fresh statistics.
         for scope in fragments.SCOPES:
             fragments.bump(scope)
-        public_cache.invalidate()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
