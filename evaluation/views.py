@@ -291,8 +291,10 @@ def calendar_year(request, year: int):
     from evaluation.forms import CalendarYearForm
     from evaluation.workdays import HOLIDAYS
 
+    if not 2000 <= year <= 9998:
+        raise Http404
     status = holidays.year_status(year)
-    if status["state"] == "builtin" or not 1 <= year <= 9999:
+    if status["state"] == "builtin":
         raise Http404
     initial = {"notice": status["entry"].notice if status["entry"] else ""}
     entered = holidays.current_entries(year)
