@@ -168,7 +168,7 @@ DAY = {
     "meeting": 25,
     "publicity": 28,
 }
-# How many days before today the last step of a stage still under review was taken.
+# The last step taken (two days before today) by an application still under review at that stage.
 LAST_STEP = {"expert_review": "scores", "site_inspection": "open_inspection", "comprehensive": "inspection"}
 
 
@@ -177,14 +177,15 @@ def open_period_start(now, working_days: int):
     that its period is running and ends within years whose holidays are known. None when no such start
     exists (``now`` is in, or too close to, a year whose holidays are not entered)."""
     today = timezone.localdate(now)
-    for back in range(2, working_days):
+    # Two working days back if the period is long enough, else fewer; more if two would reach an unknown year.
+    for back in [b for b in (2, 1, *range(3, working_days)) if b < working_days] + [0]:
         day, counted = today, 0
         try:
             while counted < back:
                 day -= timedelta(days=1)
                 counted += workdays.is_working_day(day)
             start = clock.china(day, 9)
-            if workdays.add_working_days(start, working_days) > now:
+            if start <= now < workdays.add_working_days(start, working_days):
                 return start
         except workdays.UnknownCalendarYear:
             continue
