@@ -5,7 +5,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CreditCodeField
-from accounts.models import AuditEvent, District, Organisation, User
+from accounts.models import AuditEvent, BackupRun, District, Organisation, User
 from accounts.roles import Role
 
 
@@ -115,6 +115,25 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("success", "action")
     search_fields = ("username", "action", "target", "detail")
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BackupRun)
+class BackupRunAdmin(admin.ModelAdmin):
+    """The record of every scheduled backup, for the system administrator; nobody edits it."""
+
+    list_display = ("started_at", "success", "size_bytes", "duration_seconds", "folder", "sha256")
+    list_filter = ("success",)
+    date_hierarchy = "started_at"
+    readonly_fields = [f.name for f in BackupRun._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -218,3 +218,26 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit records cannot be deleted")
+
+
+class BackupRun(models.Model):
+    """One run of the scheduled (or manual) backup: where it went, how big, its checksums, how long, whether
+    it succeeded. Shown to the system administrator in the admin and on their home page."""
+
+    started_at = models.DateTimeField(_("开始时间"), db_index=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("耗时（秒）"), null=True, blank=True)
+    success = models.BooleanField(_("成功"), default=False)
+    folder = models.CharField(_("备份目录"), max_length=500, blank=True)
+    size_bytes = models.BigIntegerField(_("大小（字节）"), null=True, blank=True)
+    sha256 = models.CharField(_("校验和（SHA256SUMS）"), max_length=64, blank=True)
+    error = models.TextField(_("失败原因"), blank=True)
+    removed = models.TextField(_("按保留规则删除的旧备份"), blank=True)
+
+    class Meta:
+        verbose_name = _("备份记录")
+        verbose_name_plural = _("备份记录")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.folder}"

@@ -55,3 +55,5 @@ for action in ("view", "add", "change"):
 rules.add_perm("accounts.view_district", is_system_admin | is_commission_staff)
 rules.add_perm("accounts.change_district", is_system_admin)
 rules.add_perm("accounts.add_district", is_system_admin)
+# The record of the scheduled backups (accounts.backups): the system administrator's.
+rules.add_perm("accounts.view_backuprun", is_system_admin)

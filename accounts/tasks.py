@@ -102,3 +102,13 @@ def purge_audit_log() -> int:
     cutoff = timezone.now() - timedelta(days=max(180, settings.AUDIT_RETENTION_DAYS))
     deleted, _ = AuditEvent.objects.purge_before(cutoff)
     return deleted
+
+
+@shared_task(acks_late=False, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 300)
+def run_backup() -> dict:
+    """Beat (daily): back up the database and the uploaded files under BACKUP_ROOT, keep what the retention
+    promises, record the run; a failure notifies the system administrators (accounts.backups)."""
+    from accounts.backups import run_scheduled_backup
+
+    run = run_scheduled_backup()
+    return {"success": run.success, "folder": run.folder, "size": run.size_bytes, "error": run.error}

@@ -27,6 +27,14 @@ class AdminHomeView(PermissionRequiredMixin, TemplateView):
     def get_template_names(self):
         return [f"accounts/{self.duty}_home.html"]
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.duty == "system_admin":
+            from accounts.models import BackupRun
+
+            context["backups"] = list(BackupRun.objects.all()[:5])
+        return context
+
 
 def _admin_home(duty: str, title):
     return AdminHomeView.as_view(

@@ -1,6 +1,6 @@
 """Demo data for the review: an expert pool and applications waiting in each review stage. Idempotent."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -13,9 +13,9 @@ from accounts.roles import Role
 from accounts.validators import credit_code_check_character
 from applications import services
 from applications.demo import fill_complete
-from applications.models import Application, Field
-from applications.services import ActionRefused
-from evaluation import comprehensive, inspection, panels, publicity, workflow
+from applications.models import Application, Field, Policy
+from config import clock
+from evaluation import comprehensive, inspection, panels, publicity, workdays, workflow
 from evaluation.models import Assignment, ExpertProfile, PreliminaryCheck, SiteInspection
 
 EXPERTS = [
@@ -149,39 +149,124 @@ def _score_all(panel, experts):
             panels.save_sheet(assignment, assignment.expert, scores, "同意通过。", submit=True)
 
 
+# The awarded demo centres: their award dates (授牌); every earlier step of theirs is dated before it.
+AWARDED = {
+    "重庆市物联网创新中心": date(2022, 6, 30),
+    "重庆市虚拟现实创新中心": date(2024, 5, 20),
+    "重庆市能源及环保装备创新中心": date(2021, 3, 31),  # fails its assessment later: excluded
+    "重庆市现代航空装备创新中心": date(2021, 9, 30),  # never reports: title withdrawn later
+}
+# Days after submission on which each step is taken (the same rhythm for every demo application).
+DAY = {
+    "preliminary": 2,
+    "panel": 3,
+    "scores": 4,  # one expert a day from here
+    "close_review": 9,
+    "open_inspection": 10,
+    "inspection": 17,
+    "decide": 20,
+    "meeting": 25,
+    "publicity": 28,
+}
+# The last step taken (two days before today) by an application still under review at that stage.
+LAST_STEP = {"expert_review": "scores", "site_inspection": "open_inspection", "comprehensive": "inspection"}
+
+
+def open_period_start(now, working_days: int):
+    """When the demo's open announcement started: a few working days before ``now`` (09:00 of that day), so
+    that its period is running and ends within years whose holidays are known. None when no such start
+    exists (``now`` is in, or too close to, a year whose holidays are not entered)."""
+    today = timezone.localdate(now)
+    # Two working days back if the period is long enough, else fewer; more if two would reach an unknown year.
+    for back in [b for b in (2, 1, *range(3, working_days)) if b < working_days] + [0]:
+        day, counted = today, 0
+        try:
+            while counted < back:
+                day -= timedelta(days=1)
+                counted += workdays.is_working_day(day)
+            start = clock.china(day, 9)
+            if start <= now < workdays.add_working_days(start, working_days):
+                return start
+        except workdays.UnknownCalendarYear:
+            continue
+    return None
+
+
+def _first_day(target: str, centre: str, now) -> date | None:
+    """The day the demo application of this stage was submitted, so its last step lies in the past."""
+    today = timezone.localdate(now)
+    if target == "awarded":
+        return AWARDED[centre] - timedelta(days=75)
+    if target == "leadership":
+        return today - timedelta(days=DAY["meeting"] + 2)
+    if target == "publicity":
+        start = open_period_start(now, Policy.current().publicity_working_days)
+        if start is None:  # an unknown year: the plan waits, approved, for the holidays to be entered
+            return today - timedelta(days=DAY["meeting"] + 3)
+        return start.date() - timedelta(days=DAY["publicity"])
+    last = DAY[LAST_STEP.get(target, "scores")]
+    return today - timedelta(days=last + 2)
+
+
 @transaction.atomic
 def seed(users) -> None:
     staff = users[Role.COMMISSION_STAFF]
     pool = _expert_pool(users)
-    for centre, field_name, unit, code, target in STAGES:
+    now = timezone.now()
+    # Oldest first, so numbers and histories follow the calendar.
+    plans = sorted(
+        (
+            (_first_day(target, centre, now), centre, field_name, unit, code, target)
+            for centre, field_name, unit, code, target in STAGES
+        ),
+        key=lambda plan: plan[0],
+    )
+    for first_day, centre, field_name, unit, code, target in plans:
         organisation, lead = _lead_unit(unit, code)
         if Application.objects.filter(lead_unit=organisation, centre_name=centre).exists():
             continue
+        _through_stages(first_day, centre, field_name, lead, staff, pool, target, now)
+
+
+def _through_stages(first_day, centre, field_name, lead, staff, pool, target, now):
+    def on(step: str, hour: int = 10, minute: int = 0):
+        return clock.at(clock.china(first_day + timedelta(days=DAY[step]), hour, minute))
+
+    def fresh():
+        return Application.objects.get(pk=application.pk)
+
+    with clock.at(clock.china(first_day, 9, 30)):
         application = services.create_draft(lead)
         Application.objects.filter(pk=application.pk).update(centre_name=centre)
         fill_complete(application, lead)
         Application.objects.filter(pk=application.pk).update(field=Field.objects.get(name=field_name))
         services.submit(application, lead)
+    with on("preliminary"):
         workflow.start_preliminary(application, staff)
         workflow.pass_preliminary(application, staff, PreliminaryCheck.Item.values, "材料齐全。")
-        panel = panels.create_panel(
-            Application.objects.get(pk=application.pk), staff, deadline=timezone.now() + timedelta(days=7)
-        )
+    with on("panel"):
+        panel = panels.create_panel(fresh(), staff, deadline=timezone.now() + timedelta(days=14))
         panels.assign(panel, staff, pool)
-        if target == "expert_review":
-            _score_all(panel, pool[1:3])  # the demo expert still has to declare and score
-            continue
-        _score_all(panel, pool)
+    # The demo expert still has to declare and score in the application waiting in 专家论证.
+    scoring = pool[1:3] if target == "expert_review" else pool
+    for n, expert in enumerate(scoring):
+        with clock.at(clock.china(first_day + timedelta(days=DAY["scores"] + n // 2), 9 + n)):
+            _score_all(panel, [expert])
+    if target == "expert_review":
+        return
+    with on("close_review"):
         workflow.close_expert_review(application, staff)
+    with on("open_inspection"):
         found = inspection.open_inspection(
-            Application.objects.get(pk=application.pk),
+            fresh(),
             staff,
             leader=staff,
-            visit_date=timezone.localdate(),
+            visit_date=first_day + timedelta(days=DAY["inspection"]),
             team="张伟（市经济信息委）\n孙强（重庆示范研究院）",
         )
-        if target == "site_inspection":
-            continue
+    if target == "site_inspection":
+        return
+    with on("inspection", 16):
         inspection.save_record(
             found,
             staff,
@@ -191,54 +276,64 @@ def seed(users) -> None:
         )
         inspection.sign_off(found, staff)
         workflow.close_site_inspection(application, staff)
-        if target == "comprehensive":
-            continue
-        comprehensive.decide(Application.objects.get(pk=application.pk), staff, "recognise")
-        if target == "leadership":
-            continue
-        try:
-            _through_leadership_and_publicity(application, staff, centre, past=target == "awarded")
-        except ActionRefused as error:  # e.g. the period reaches a year whose holidays are not entered yet
-            print(f"demo: {centre} stays before publicity: {error.message}")
-            continue
-        if target == "awarded":
-            application = Application.objects.get(pk=application.pk)
-            publicity.close_expired()
-            publicity.record_approval(
-                Application.objects.get(pk=application.pk),
-                staff,
-                document_number=f"渝经信发〔{timezone.localdate().year}〕{application.pk}号",
-                document_date=timezone.localdate(),
-            )
-            publicity.award(
-                Application.objects.get(pk=application.pk),
-                staff,
-                plaque_number=f"CQZZCX-{timezone.localdate().year}-{application.pk:03d}",
-                award_date=timezone.localdate(),
-            )
+    if target == "comprehensive":
+        return
+    with on("decide"):
+        comprehensive.decide(fresh(), staff, "recognise")
+    with on("meeting", 15):
+        _leadership_meeting(application, staff)
+    if target == "leadership":
+        return
+    if target == "publicity":
+        start = open_period_start(now, Policy.current().publicity_working_days)
+        if start is None:
+            return  # approved and ready to publish once the year's holidays are entered
+        with clock.at(start):
+            _open_publicity(application, staff, centre)
+        return
+    with on("publicity", 9):
+        announcement = _open_publicity(application, staff, centre)
+    with clock.at(announcement.ends_at + timedelta(hours=10)):
+        publicity.close_expired()
+    approved_on = timezone.localdate(announcement.ends_at) + timedelta(days=7)
+    with clock.at(clock.china(approved_on)):
+        publicity.record_approval(
+            fresh(),
+            staff,
+            document_number=f"渝经信发〔{approved_on.year}〕{application.pk}号",
+            document_date=approved_on,
+        )
+    award_date = AWARDED[centre]
+    with clock.at(clock.china(award_date)):
+        publicity.award(
+            fresh(),
+            staff,
+            plaque_number=f"CQZZCX-{award_date.year}-{application.pk:03d}",
+            award_date=award_date,
+        )
 
 
-def _through_leadership_and_publicity(application, staff, centre, past: bool):
+def _leadership_meeting(application, staff):
     from django.core.files.base import ContentFile
 
     from applications.demo import demo_pdf
 
-    minutes = ContentFile(demo_pdf("minutes"), name="会议纪要.pdf")
     workflow.record_leadership_meeting(
         staff,
         meeting_date=timezone.localdate(),
         title="委主任办公会（示范）",
-        minutes=minutes,
+        minutes=ContentFile(demo_pdf("minutes"), name="会议纪要.pdf"),
         decisions={application.pk: ("approve", "")},
     )
-    # A closed announcement starts far enough back for its five working days to have passed.
-    starts_at = timezone.now() - timedelta(days=20) if past else timezone.now()
-    publicity.open_publicity(
+
+
+def _open_publicity(application, staff, centre):
+    return publicity.open_publicity(
         staff,
         [Application.objects.get(pk=application.pk)],
         title=f"关于{centre}拟认定为重庆市制造业创新中心的公示",
         list_type="recognise",
-        starts_at=starts_at,
+        starts_at=timezone.now(),
         contact_person="张伟",
         contact_phone="023-63899999",
         contact_address="重庆市渝北区示范路1号",

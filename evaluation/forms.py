@@ -316,3 +316,66 @@ class AwardForm(forms.Form):
     plaque_number = forms.CharField(label=_("牌匾编号"), max_length=50)
     award_date = forms.DateField(label=_("授牌日期"), widget=forms.DateInput(attrs={"type": "date"}))
     confirm = forms.BooleanField(label=_("确认授牌。授牌后创新中心列入公开名录。"))
+
+
+class CalendarYearForm(forms.Form):
+    """One State Council notice for a whole year: each statutory holiday's days off and make-up working
+    days."""
+
+    notice = forms.CharField(
+        label=_("依据通知"),
+        max_length=100,
+        help_text=_("国务院办公厅通知文号，例如“国办发明电〔2026〕7号”。"),
+    )
+
+    def __init__(self, *args, year: int, **kwargs):
+        from evaluation.workdays import HOLIDAY_LABELS, HOLIDAYS
+
+        super().__init__(*args, **kwargs)
+        self.year = year
+        self.rows = []
+        for n, name in enumerate(HOLIDAYS):
+            label = HOLIDAY_LABELS[name]
+            self.fields[f"h{n}_first"] = forms.DateField(
+                label=_("放假首日"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+            self.fields[f"h{n}_last"] = forms.DateField(
+                label=_("放假末日"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+            self.fields[f"h{n}_makeup"] = forms.CharField(
+                label=_("调休上班日"),
+                required=False,
+                help_text=_("没有则留空；多个日期用空格或逗号分隔，例如 %(y)d-02-07 %(y)d-02-21。")
+                % {"y": year},
+            )
+            self.rows.append((name, label, f"h{n}_first", f"h{n}_last", f"h{n}_makeup"))
+
+    def clean(self):
+        from datetime import date
+
+        cleaned = super().clean()
+        for _name, _label, _first, _last, makeup in self.rows:
+            text = (cleaned.get(makeup) or "").replace("，", ",").replace("、", ",").replace(",", " ")
+            days = []
+            for part in text.split():
+                try:
+                    days.append(date.fromisoformat(part.replace("/", "-")))
+                except ValueError:
+                    self.add_error(makeup, _("“%(value)s”不是日期（格式：年-月-日）。") % {"value": part})
+            cleaned[f"{makeup}_days"] = days
+        return cleaned
+
+    def holidays(self) -> dict:
+        return {
+            name: (self.cleaned_data.get(f), self.cleaned_data.get(t)) for name, _l, f, t, _m in self.rows
+        }
+
+    def makeup(self) -> dict:
+        return {name: self.cleaned_data.get(f"{m}_days", []) for name, _l, _f, _t, m in self.rows}
+
+    def bound_rows(self):
+        return [(label, self[f], self[t], self[m]) for _name, label, f, t, m in self.rows]

@@ -101,6 +101,16 @@ def open_publicity(
     return announcement
 
 
+def calendar_problem(starts_at=None) -> str | None:
+    """Why a publicity period starting at ``starts_at`` (default now) cannot be counted, or None: it would
+    reach a year whose statutory holidays are not entered (staff must enter them first)."""
+    try:
+        workdays.add_working_days(starts_at or timezone.now(), Policy.current().publicity_working_days)
+    except workdays.UnknownCalendarYear as error:
+        return str(error)
+    return None
+
+
 def new_reference() -> str:
     today = timezone.localdate().strftime("%Y%m%d")
     return f"YY{today}-{secrets.token_hex(3).upper()}"

@@ -77,7 +77,12 @@ def open_publicity(request):
     return render(
         request,
         "evaluation/publicity_new.html",
-        {"page_title": _("发布公示"), "form": form, "candidates": candidates},
+        {
+            "page_title": _("发布公示"),
+            "form": form,
+            "candidates": candidates,
+            "calendar_problem": publicity.calendar_problem(),
+        },
     )
 
 

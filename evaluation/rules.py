@@ -7,6 +7,8 @@ rules.add_perm("evaluation.expert_home", is_expert)
 # Every review move on an application (django-fsm transitions declare permission="evaluation.review").
 rules.add_perm("evaluation.review", is_commission_staff)
 rules.add_perm("evaluation.record_leadership", is_commission_staff)
+# The holiday calendar for years the chinese-calendar package lacks (evaluation.holidays).
+rules.add_perm("evaluation.manage_calendar", is_commission_staff)
 
 # Django admin: commission staff keep the holiday calendar (years the chinese-calendar package lacks).
 rules.add_perm("evaluation", is_commission_staff)

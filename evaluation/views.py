@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.decorators import page_permission
 from accounts.http import client_ip, query_without_page
 from applications.eligibility import evaluate, field_clash, missing_for_submission
+from applications.feedback import show_refusal
 from applications.models import Application, ApplicationEvent, Policy, Status
 from applications.services import ActionRefused, transition_label, with_contents
 from config import fragments
@@ -268,4 +269,58 @@ def leadership(request):
         request,
         "evaluation/leadership.html",
         {"page_title": _("委主任办公会审定"), "form": form, "waiting": waiting},
+    )
+
+
+@page_permission("evaluation.manage_calendar")
+def calendar(request):
+    """节假日安排: which years can be counted in working days, and what is still missing."""
+    from evaluation import holidays
+
+    return render(
+        request,
+        "evaluation/calendar.html",
+        {"page_title": _("节假日安排"), "years": holidays.years_to_show()},
+    )
+
+
+@page_permission("evaluation.manage_calendar")
+def calendar_year(request, year: int):
+    """One form for a year's whole notice: the seven holidays and their make-up working days."""
+    from evaluation import holidays
+    from evaluation.forms import CalendarYearForm
+    from evaluation.workdays import HOLIDAYS
+
+    if not 2000 <= year <= 9998:
+        raise Http404
+    status = holidays.year_status(year)
+    if status["state"] == "builtin":
+        raise Http404
+    initial = {"notice": status["entry"].notice if status["entry"] else ""}
+    entered = holidays.current_entries(year)
+    for n, name in enumerate(HOLIDAYS):
+        slot = entered.get(name)
+        if slot:
+            initial[f"h{n}_first"], initial[f"h{n}_last"] = slot["first"], slot["last"]
+            initial[f"h{n}_makeup"] = " ".join(d.isoformat() for d in slot["makeup"])
+    form = CalendarYearForm(request.POST or None, year=year, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            holidays.enter_year(
+                request.user, year, form.cleaned_data["notice"], form.holidays(), form.makeup()
+            )
+        except ActionRefused as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("%(year)d年的节假日安排已保存，可以按工作日计算。") % {"year": year})
+            return redirect("evaluation:calendar")
+    return render(
+        request,
+        "evaluation/calendar_year.html",
+        {
+            "page_title": _("录入%(year)d年节假日安排") % {"year": year},
+            "form": form,
+            "status": status,
+            "year": year,
+        },
     )

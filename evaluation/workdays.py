@@ -6,9 +6,10 @@ A day is decided, in this order:
    also correct the package;
 2. the ``chinese-calendar`` package, for the years it knows (working day = ``is_workday``, so make-up
    Saturdays and Sundays 调休 are working days);
-3. for a year with a ``CalendarYear`` row (staff declare the year completely entered): Monday to Friday
-   work, Saturday and Sunday rest;
-4. otherwise the year is unknown and ``UnknownCalendarYear`` is raised: a period is never guessed.
+3. for a year with a ``CalendarYear`` row (staff declare the year entered) *and* days entered for each of
+   the seven statutory holidays (``HOLIDAYS``): Monday to Friday work, Saturday and Sunday rest;
+4. otherwise the year is unknown (or incompletely entered) and ``UnknownCalendarYear`` is raised: a period
+   is never guessed.
 
 Days are China's calendar days, Asia/Shanghai, whatever the time zone active for the request.
 """
@@ -20,8 +21,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from evaluation.models import CalendarDay, CalendarYear
 
@@ -32,18 +34,62 @@ CALENDAR_TZ = ZoneInfo("Asia/Shanghai")
 _WINDOW_SLACK_DAYS = 31
 
 
-class UnknownCalendarYear(Exception):
-    """The holidays and make-up working days of ``year`` are neither in the package nor entered by staff."""
+# The seven statutory holidays of the State Council's yearly notice (全国年节及纪念日放假办法). A year the
+# package does not know counts as known only when staff entered days for each of them.
+HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+HOLIDAY_LABELS = {
+    "元旦": gettext_lazy("元旦"),
+    "春节": gettext_lazy("春节"),
+    "清明节": gettext_lazy("清明节"),
+    "劳动节": gettext_lazy("劳动节"),
+    "端午节": gettext_lazy("端午节"),
+    "中秋节": gettext_lazy("中秋节"),
+    "国庆节": gettext_lazy("国庆节"),
+}
 
-    def __init__(self, year: int):
+
+class UnknownCalendarYear(Exception):
+    """The holidays and make-up working days of ``year`` are neither in the package nor completely entered
+    by staff (``missing``: the statutory holidays still without days, when the year was declared)."""
+
+    def __init__(self, year: int, missing: tuple[str, ...] = ()):
         self.year = year
-        super().__init__(
-            gettext(
+        self.missing = tuple(missing)
+        if self.missing:
+            message = gettext(
+                "%(year)s年的法定节假日尚未录入完整（缺少：%(missing)s），无法按工作日计算。"
+                "请先在“节假日安排”中补全%(year)s年的安排。"
+            ) % {"year": year, "missing": "、".join(str(HOLIDAY_LABELS[name]) for name in self.missing)}
+        else:
+            message = gettext(
                 "尚未录入%(year)s年的法定节假日和调休安排，无法按工作日计算。"
                 "请先在“节假日安排”中录入%(year)s年的安排。"
-            )
-            % {"year": year}
+            ) % {"year": year}
+        super().__init__(message)
+
+
+def _holiday_entered(name: str):
+    return Exists(
+        CalendarDay.objects.filter(
+            kind=CalendarDay.Kind.HOLIDAY, date__year=OuterRef("year"), name__startswith=name
         )
+    )
+
+
+def declared_years(years) -> dict[int, tuple[str, ...]]:
+    """``{year: missing holidays}`` for the years among ``years`` that staff declared (one query); a year
+    is known when its tuple is empty."""
+    rows = CalendarYear.objects.filter(year__in=list(years)).annotate(
+        **{f"h{n}": _holiday_entered(name) for n, name in enumerate(HOLIDAYS)}
+    )
+    return {
+        row.year: tuple(name for n, name in enumerate(HOLIDAYS) if not getattr(row, f"h{n}")) for row in rows
+    }
+
+
+def package_knows(year: int) -> bool:
+    """Whether the ``chinese-calendar`` package has the State Council's arrangements for ``year``."""
+    return _package_knows(year)
 
 
 @functools.cache
@@ -63,7 +109,7 @@ class _Calendar:
         self._staff: dict[date, bool] = {}  # date -> is a working day
         self._loaded_from: date | None = None
         self._loaded_to: date | None = None  # inclusive
-        self._declared: dict[int, bool] = {}  # year -> has a CalendarYear row
+        self._declared: dict[int, tuple | None] = {}  # year -> missing holidays (None: not declared)
 
     def load(self, first: date, last: date) -> None:
         """Load staff entries for ``first``..``last`` (inclusive): one query, plus one for the declared
@@ -79,8 +125,8 @@ class _Calendar:
             if not _package_knows(year) and year not in self._declared
         ]
         if years:
-            declared = set(CalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
-            self._declared.update({year: year in declared for year in years})
+            declared = declared_years(years)
+            self._declared.update({year: declared.get(year) for year in years})
 
     def covers(self, day: date) -> bool:
         return self._loaded_from is not None and self._loaded_from <= day <= self._loaded_to
@@ -91,9 +137,10 @@ class _Calendar:
             return staff
         if _package_knows(day.year):
             return chinese_calendar.is_workday(day)
-        if self._declared.get(day.year):
+        missing = self._declared.get(day.year)
+        if missing == ():
             return day.weekday() < 5
-        raise UnknownCalendarYear(day.year)
+        raise UnknownCalendarYear(day.year, missing or ())
 
 
 def _plain_date(value, name: str) -> date:

@@ -1,8 +1,11 @@
 """Demo data after recognition: a reporting year with an accepted and an overdue summary, an assessment
-that came due, a national nomination. Idempotent. Award dates of two demo centres are moved back (demo
-only) so that they have years to report on and a three-year mark behind them."""
+that came due, a failed one (exclusion), a withdrawn title, a national nomination. Idempotent.
 
-from datetime import date
+Every step is taken by the real services with the clock at a past date (``config.clock``): the reporting
+year is the last one whose due date has passed, opened in January and filed and accepted before the due
+date; the assessment, withdrawal and nomination happen in the weeks before the day the demo is loaded."""
+
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -11,16 +14,13 @@ from django.utils import timezone
 from accounts.roles import Role
 from centres import services as centre_services
 from centres.models import Centre, Nomination
+from config import clock
+from evaluation.demo import AWARDED
 from reports import summaries
 from reports.assessment import open_due_assessments
 from reports.models import AnnualSummary, ReportingYear
 
-BACKDATED = {
-    "重庆市物联网创新中心": date(2022, 6, 30),
-    "重庆市虚拟现实创新中心": date(2024, 5, 20),
-    "重庆市能源及环保装备创新中心": date(2021, 3, 31),  # failed its assessment: excluded
-    "重庆市现代航空装备创新中心": date(2021, 9, 30),  # never reported: title withdrawn
-}
+REPORTING = "重庆市物联网创新中心"
 FAILING = "重庆市能源及环保装备创新中心"
 SILENT = "重庆市现代航空装备创新中心"
 FIGURES = {
@@ -50,46 +50,54 @@ FIGURES = {
 }
 
 
+def last_year_due(today: date) -> int:
+    """The latest year whose annual summaries were due before ``today``."""
+    year = today.year - 1
+    return year if summaries.default_due_date(year) < today else year - 1
+
+
 @transaction.atomic
 def seed(users) -> None:
     staff = users[Role.COMMISSION_STAFF]
-    for name, award_date in BACKDATED.items():
-        Centre.objects.filter(name=name, award_date__gt=award_date).update(award_date=award_date)
-    year = timezone.localdate().year - 1
-    if (
-        not ReportingYear.objects.filter(year=year).exists()
-        and Centre.objects.filter(name__in=BACKDATED).exists()
-    ):
-        summaries.open_year(staff, year)
-        done = AnnualSummary.objects.filter(
-            reporting_year__year=year, centre__name="重庆市物联网创新中心"
-        ).first()
+    today = timezone.localdate()
+    demo_centres = Centre.objects.filter(name__in=AWARDED)
+    year = last_year_due(today)
+    due = summaries.default_due_date(year)
+    if not ReportingYear.objects.filter(year=year).exists() and demo_centres.exists():
+        with clock.at(clock.china(date(year + 1, 1, 10))):
+            summaries.open_year(staff, year)
+        done = AnnualSummary.objects.filter(reporting_year__year=year, centre__name=REPORTING).first()
         if done is not None:
             AnnualSummary.objects.filter(pk=done.pk).update(**FIGURES)
             lead = done.centre.application.created_by
-            summaries.submit_summary(AnnualSummary.objects.get(pk=done.pk), lead)
-            summaries.accept_summary(AnnualSummary.objects.get(pk=done.pk), staff)
-    open_due_assessments()
-    _fail_assessment(staff)
+            with clock.at(clock.china(due - timedelta(days=20))):
+                summaries.submit_summary(AnnualSummary.objects.get(pk=done.pk), lead)
+            with clock.at(clock.china(due - timedelta(days=10))):
+                summaries.accept_summary(AnnualSummary.objects.get(pk=done.pk), staff)
+    with clock.at(clock.china(today - timedelta(days=30), 8)):
+        open_due_assessments()
+        _fail_assessment(staff, today)
     silent = Centre.objects.filter(name=SILENT).exclude(status=Centre.Status.WITHDRAWN).first()
     if silent is not None:
-        centre_services.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
-    centre = Centre.objects.filter(name="重庆市物联网创新中心").first()
+        with clock.at(clock.china(today - timedelta(days=10))):
+            centre_services.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
+    open_due_assessments()  # what came due since (as beat does)
+    centre = Centre.objects.filter(name=REPORTING).first()
     if centre is not None and not centre.nominations.exists():
-        Nomination.objects.create(
-            kind=Nomination.Kind.TO_NATIONAL,
-            centre=centre,
-            name=centre.name,
-            nominated_on=timezone.localdate(),
-            note="推荐争创国家智能网联汽车创新中心（示范）",
-            recorded_by=staff,
-        )
+        with clock.at(clock.china(today - timedelta(days=5))):
+            Nomination.objects.create(
+                kind=Nomination.Kind.TO_NATIONAL,
+                centre=centre,
+                name=centre.name,
+                nominated_on=timezone.localdate(),
+                note="推荐争创国家智能网联汽车创新中心（示范）",
+                recorded_by=staff,
+            )
 
 
-def _fail_assessment(staff) -> None:
-    """The first assessment of FAILING, scored low by five experts and confirmed: the centre is excluded."""
-    from datetime import timedelta
-
+def _fail_assessment(staff, today: date) -> None:
+    """The first assessment of FAILING, scored low by five experts over the weeks before ``today`` and
+    confirmed: the centre is excluded."""
     from evaluation import panels
     from evaluation.models import Assignment, ExpertProfile
     from reports import assessment as assessments
@@ -101,21 +109,30 @@ def _fail_assessment(staff) -> None:
     if current is None:
         return
     if current.panel_id is None:
-        assessments.start_panel(current, staff, deadline=timezone.now() + timedelta(days=10))
+        assessments.start_panel(current, staff, deadline=timezone.now() + timedelta(days=14))
     experts = [p.user for p in ExpertProfile.objects.select_related("user").order_by("pk")[:5]]
     if not current.panel.assignments.exists():
         panels.assign(current.panel, staff, experts)
     criteria = list(current.panel.template.criteria.order_by("order"))
-    for assignment in Assignment.objects.filter(panel=current.panel).select_related("expert"):
-        if assignment.state == Assignment.State.ASSIGNED:
-            assignment = panels.declare(
-                assignment, assignment.expert, dict.fromkeys(Assignment.CONFLICT_QUESTIONS, False)
-            )
-        if assignment.state == Assignment.State.DECLARED:
-            scores = {
-                c.pk: ((c.max_points * Decimal("0.5")).quantize(Decimal("0.1")), "未达到建设目标")
-                for c in criteria
-            }
-            panels.save_sheet(assignment, assignment.expert, scores, "考核不合格。", submit=True)
-    assessments.score(current, staff)
-    assessments.confirm(current, staff)
+    for n, assignment in enumerate(Assignment.objects.filter(panel=current.panel).select_related("expert")):
+        with clock.at(clock.china(today - timedelta(days=25 - n))):
+            _score_low(assignment, criteria)
+    with clock.at(clock.china(today - timedelta(days=15))):
+        assessments.score(current, staff)
+        assessments.confirm(current, staff)
+
+
+def _score_low(assignment, criteria) -> None:
+    from evaluation import panels
+    from evaluation.models import Assignment
+
+    if assignment.state == Assignment.State.ASSIGNED:
+        assignment = panels.declare(
+            assignment, assignment.expert, dict.fromkeys(Assignment.CONFLICT_QUESTIONS, False)
+        )
+    if assignment.state == Assignment.State.DECLARED:
+        scores = {
+            c.pk: ((c.max_points * Decimal("0.5")).quantize(Decimal("0.1")), "未达到建设目标")
+            for c in criteria
+        }
+        panels.save_sheet(assignment, assignment.expert, scores, "考核不合格。", submit=True)

@@ -461,10 +461,24 @@ def application_in_leadership_approved(staff=None, lead_user=None, outcome: str 
     return Application.objects.get(pk=application.pk)
 
 
+def enter_statutory_holidays(year: int, skip=()) -> None:
+    """Enter one day for each of the seven statutory holidays of ``year`` (but those in ``skip``): that
+    month's first Saturday, so no working day changes. A year counts as known only with all seven."""
+    from evaluation.models import CalendarDay
+    from evaluation.workdays import HOLIDAYS
+
+    for month, name in zip((1, 2, 4, 5, 6, 9, 10), HOLIDAYS, strict=True):
+        if name in skip:
+            continue
+        day = datetime.date(year, month, 1)
+        day += datetime.timedelta(days=(5 - day.weekday()) % 7)  # that month's first Saturday
+        CalendarDay.objects.get_or_create(date=day, defaults={"kind": CalendarDay.Kind.HOLIDAY, "name": name})
+
+
 def declare_unknown_years(first: datetime.date, days: int = 60) -> None:
-    """Declare (``CalendarYear``, as staff would) every year in ``first`` .. ``first + days`` that the
-    ``chinese-calendar`` package does not know, Monday to Friday working, so a period opened "now" does not
-    depend on the date the tests run (late December reaches a year the package may not know yet)."""
+    """Enter (as staff would) every year in ``first`` .. ``first + days`` that the ``chinese-calendar``
+    package does not know, Monday to Friday working, so a period opened "now" does not depend on the date
+    the tests run (late December reaches a year the package may not know yet)."""
     import chinese_calendar
 
     from evaluation.models import CalendarYear
@@ -474,6 +488,7 @@ def declare_unknown_years(first: datetime.date, days: int = 60) -> None:
             chinese_calendar.is_workday(datetime.date(year, 1, 1))
         except NotImplementedError:
             CalendarYear.objects.get_or_create(year=year, defaults={"notice": "测试：按周一至周五上班计"})
+            enter_statutory_holidays(year)
 
 
 def open_announcement(staff, applications, *, starts_at=None, list_type=None, title=None, ip=None):

@@ -193,6 +193,8 @@ MATRIX = {
     "evaluation:leadership": only(STAFF),
     "evaluation:announcements": only(STAFF),
     "evaluation:publicity_new": only(STAFF),
+    "evaluation:calendar": only(STAFF),
+    "evaluation:calendar_year": only(STAFF),  # a year the package does not know
     "evaluation:objections": only(STAFF, ok=REAUTH),  # objectors' identities: password again first
     "evaluation:objection_file": only(STAFF),
     "evaluation:approval": only(STAFF),
@@ -254,6 +256,7 @@ FILL = {
     "evaluation:move": lambda w: {"pk": w.a1.pk, "name": "approve"},
     "evaluation:move[unknown-move]": lambda w: {"pk": w.a1.pk, "name": "no_such_move"},
     "evaluation:objections": lambda w: {"pk": w.announcement.pk},
+    "evaluation:calendar_year": lambda w: {"year": 2999},
     "evaluation:objection_file": lambda w: {"pk": w.objection.pk, "file_pk": w.objection_file.pk},
     "evaluation:approval": lambda w: {"pk": w.a1.pk},
     "evaluation:approval_notice": lambda w: {"pk": w.centre.application_id},

@@ -6,6 +6,7 @@ touched. The restored database is dropped at the end, whatever happens.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -120,15 +121,32 @@ def run_script(name: str, *args, dbname: str, media: Path) -> subprocess.Complet
     )
 
 
+def databases_like(prefix: str) -> list[str]:
+    with pg_connect("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY datname", [prefix + "%"])
+        return [row[0] for row in cur.fetchall()]
+
+
 @pytest.fixture
 def restored_database():
-    """The name of a database for the restore (``<test database>_restored``), dropped before and after."""
+    """The name of a database for the restore (``<test database>_restored``); it and every dated copy the
+    restores leave beside it (``_restore_…``, ``_old_…``) are dropped before and after."""
     name = f"{connection.settings_dict['NAME']}_restored"
-    drop_database(name)
+    for leftover in databases_like(name):
+        drop_database(leftover)
     try:
         yield name
     finally:
-        drop_database(name)
+        for leftover in databases_like(name):
+            drop_database(leftover)
+
+
+def rewrite_sums(folder: Path) -> None:
+    """Recompute SHA256SUMS, as a backup whose content is wrong but whose checksums are right."""
+    lines = []
+    for name in ("database.dump", "media.tar.gz", "manifest.json"):
+        lines.append(f"{hashlib.sha256((folder / name).read_bytes()).hexdigest()}  {name}\n")
+    (folder / "SHA256SUMS").write_text("".join(lines))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -155,7 +173,12 @@ def test_backup_restores_the_database_and_the_files_and_a_corrupted_backup_is_re
     backup = tmp_path / "backup"
     result = run_script("backup.sh", backup, dbname=source_db, media=media)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in backup.iterdir()) == ["SHA256SUMS", "database.dump", "media.tar.gz"]
+    assert sorted(p.name for p in backup.iterdir()) == [
+        "SHA256SUMS",
+        "database.dump",
+        "manifest.json",
+        "media.tar.gz",
+    ]
 
     # The restore goes to a new database and another folder; the source is left as it was.
     restored_media = tmp_path / "restored-media"
@@ -210,3 +233,103 @@ def test_backup_restores_the_database_and_the_files_and_a_corrupted_backup_is_re
         drop_database(fresh)
     # The source database is untouched by all of it.
     assert snapshot(source_db) == before
+
+
+def _pg_dump_of_an_empty_database(target: Path, name: str) -> None:
+    drop_database(name)
+    conn = pg_connect("postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+    try:
+        params = connection.settings_dict
+        subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), name],
+            env={
+                **os.environ,
+                "PGHOST": params["HOST"] or "127.0.0.1",
+                "PGPORT": str(params["PORT"] or 5432),
+                "PGUSER": params["USER"] or "postgres",
+                **({"PGPASSWORD": params["PASSWORD"]} if params["PASSWORD"] else {}),
+            },
+            check=True,
+            timeout=60,
+        )
+    finally:
+        drop_database(name)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_restore_is_checked_in_a_new_database_and_only_then_swapped_in(tmp_path, restored_database):
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    application_in("preliminary", staff=staff)
+    media = Path(settings.MEDIA_ROOT)
+    backup = tmp_path / "backup"
+    assert (
+        run_script("backup.sh", backup, dbname=connection.settings_dict["NAME"], media=media).returncode == 0
+    )
+    manifest = json.loads((backup / "manifest.json").read_text())
+    before_backup = snapshot(connection.settings_dict["NAME"])
+    for table in ("accounts_user", "applications_application", "applications_memberunit"):
+        assert manifest["counts"][table] == before_backup["counts"][table] > 0
+
+    target_media = tmp_path / "restored-media"
+    assert run_script("restore.sh", backup, dbname=restored_database, media=target_media).returncode == 0
+    good = snapshot(restored_database)
+    assert good["counts"] == before_backup["counts"]
+
+    # Damage the running copy: rows lost, a stray file. A good dump swaps the backup's data back in and keeps
+    # the damaged database and folder under dated names.
+    with pg_connect(restored_database) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM applications_memberunit")
+    (target_media / "stray.txt").write_text("written after the backup")
+    damaged = snapshot(restored_database)
+    assert damaged["counts"]["applications_memberunit"] == 0
+    result = run_script("restore.sh", backup, dbname=restored_database, media=target_media)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(restored_database) == good
+    assert not (target_media / "stray.txt").exists()
+    kept = [name for name in databases_like(restored_database) if "_old_" in name]
+    assert len(kept) == 1 and kept[0] in result.stdout
+    assert snapshot(kept[0])["counts"] == damaged["counts"]
+    old_folders = [p for p in tmp_path.iterdir() if p.name.startswith("restored-media.old_")]
+    assert len(old_folders) == 1 and (old_folders[0] / "stray.txt").exists()
+    files_now = tree_digest(target_media)
+    databases_now = databases_like(restored_database)
+
+    def refused(folder: Path, reason: str) -> None:
+        result = run_script("restore.sh", folder, dbname=restored_database, media=target_media)
+        assert result.returncode != 0
+        assert "restore FAILED" in result.stderr and reason in result.stdout + result.stderr
+        assert f"{restored_database} and {target_media} are unchanged" in result.stderr
+        assert snapshot(restored_database) == good  # the running database as it was
+        assert tree_digest(target_media) == files_now  # and its files
+        assert databases_like(restored_database) == databases_now  # the new database was dropped
+        assert sorted(p.name for p in tmp_path.iterdir() if ".restore_" in p.name) == []
+
+    # A corrupted dump whose checksums were recomputed: pg_restore fails in the new database.
+    corrupted = tmp_path / "corrupted"
+    shutil.copytree(backup, corrupted)
+    dump = bytearray((corrupted / "database.dump").read_bytes())
+    for offset in range(len(dump) // 3, len(dump) // 3 + 64):
+        dump[offset] ^= 0xFF
+    (corrupted / "database.dump").write_bytes(bytes(dump))
+    rewrite_sums(corrupted)
+    refused(corrupted, "pg_restore")
+
+    # A valid dump of the wrong database (empty), checksums right: the checks of the new database refuse it.
+    wrong = tmp_path / "wrong"
+    shutil.copytree(backup, wrong)
+    _pg_dump_of_an_empty_database(wrong / "database.dump", f"{restored_database}_empty")
+    rewrite_sums(wrong)
+    refused(wrong, "did not pass its checks")
+
+    # The right dump, but the manifest says there were more users: the row counts do not match.
+    short = tmp_path / "short"
+    shutil.copytree(backup, short)
+    manifest["counts"]["accounts_user"] += 1
+    (short / "manifest.json").write_text(json.dumps(manifest))
+    rewrite_sums(short)
+    refused(short, "accounts_user")

@@ -60,6 +60,7 @@ from tests.factories import (
     application_in_leadership_approved,
     application_in_publicity,
     applications_in_expired_publicity,
+    enter_statutory_holidays,
     expire_announcement,
     open_announcement,
     policy_version,
@@ -285,6 +286,7 @@ def test_once_staff_enter_the_next_year_the_same_period_is_counted_with_their_ho
     CalendarDay.objects.create(
         date=date(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY, name="元旦", entered_by=staff
     )
+    enter_statutory_holidays(2027, skip=["元旦"])
     # Mon 28 Dec (1) .. Thu 31 Dec (4), Fri 1 Jan 2027 off (staff entry), Sat/Sun rest, Mon 4 Jan 2027 (5).
     announcement = open_announcement(staff, [application], starts_at=at(2026, 12, 28, 9))
     assert Announcement.objects.get(pk=announcement.pk).ends_at == end_of(2027, 1, 4)

@@ -23,6 +23,7 @@ from evaluation.workdays import (
     is_working_day,
     working_days_between,
 )
+from tests.factories import enter_statutory_holidays, user_with_role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -174,6 +175,7 @@ def test_once_staff_enter_2027_the_period_is_counted_with_their_days(django_user
     CalendarDay.objects.create(
         date=date(2027, 1, 9), kind=CalendarDay.Kind.MAKEUP_WORKDAY, name="元旦", entered_by=staff
     )
+    enter_statutory_holidays(2027, skip=["元旦"])  # the other six, on Saturdays from February on
     # Mon 28 .. Thu 31 Dec 2026, (Fri 1 Jan holiday, Sat 2, Sun 3), Mon 4 Jan 2027.
     assert add_working_days(at(2026, 12, 28), 5) == end_of(2027, 1, 4)
     # ... Tue 5, Wed 6, Thu 7, Fri 8, Sat 9 Jan (make-up).
@@ -250,6 +252,7 @@ def test_thirty_working_days_cost_one_query(django_assert_num_queries):
 def test_a_span_into_a_staff_entered_year_costs_two_queries(django_assert_max_num_queries):
     CalendarYear.objects.create(year=2027, notice="国办发明电〔2026〕99号")
     CalendarDay.objects.create(date=date(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY, name="元旦")
+    enter_statutory_holidays(2027, skip=["元旦"])
     with django_assert_max_num_queries(2):
         # Thu 3 Dec 2026: 3-4, 7-11, 14-18, 21-25, 28-31 Dec (21), (Fri 1 Jan 2027 holiday),
         # 4-8 Jan (26), Mon 11, Tue 12, Wed 13, Thu 14 Jan 2027 (30).
@@ -279,3 +282,125 @@ def test_the_message_is_translatable():
         assert str(UnknownCalendarYear(2027)) == (
             "尚未录入2027年的法定节假日和调休安排，无法按工作日计算。请先在“节假日安排”中录入2027年的安排。"
         )
+
+
+# --- a year counts as known only with all seven statutory holidays (issue 15, item 7) --------------------
+
+
+@pytest.mark.django_db
+def test_a_year_declared_without_its_holidays_is_refused_naming_what_is_missing():
+    # Declaring 2027 with no days used to make 28 Dec 2026 + 5 working days end on Fri 1 Jan 2027.
+    CalendarYear.objects.create(year=2027, notice="国办发明电〔2026〕99号")
+    with pytest.raises(UnknownCalendarYear) as excinfo:
+        add_working_days(at(2026, 12, 28), 5)
+    assert excinfo.value.year == 2027
+    assert excinfo.value.missing == ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+    assert "缺少：元旦、春节、清明节、劳动节、端午节、中秋节、国庆节" in str(excinfo.value)
+    enter_statutory_holidays(2027, skip=["国庆节"])  # six of seven
+    with pytest.raises(UnknownCalendarYear) as excinfo:
+        add_working_days(at(2026, 12, 28), 5)
+    assert excinfo.value.missing == ("国庆节",)
+    with pytest.raises(UnknownCalendarYear):
+        is_working_day(date(2027, 3, 1))
+    enter_statutory_holidays(2027)
+    assert add_working_days(at(2026, 12, 28), 5) == end_of(2027, 1, 1)  # as entered: Jan 1 not off here
+    with translation.override("en"):
+        assert "National Day" in str(UnknownCalendarYear(2027, ("国庆节",)))
+
+
+def _notice_2027(**changes) -> dict:
+    """The form of a hypothetical 2027 notice (not the State Council's: the test's own dates)."""
+    data = {
+        "notice": "国办发明电〔2026〕99号",
+        "h0_first": "2027-01-01", "h0_last": "2027-01-03", "h0_makeup": "",
+        "h1_first": "2027-02-06", "h1_last": "2027-02-13", "h1_makeup": "2027-01-31, 2027-02-20",
+        "h2_first": "2027-04-03", "h2_last": "2027-04-05", "h2_makeup": "",
+        "h3_first": "2027-05-01", "h3_last": "2027-05-05", "h3_makeup": "2027-04-25",
+        "h4_first": "2027-06-09", "h4_last": "2027-06-11", "h4_makeup": "",
+        "h5_first": "2027-09-15", "h5_last": "2027-09-17", "h5_makeup": "",
+        "h6_first": "2027-10-01", "h6_last": "2027-10-07", "h6_makeup": "2027-09-26 2027-10-09",
+    }  # fmt: skip
+    return {**data, **changes}
+
+
+@pytest.mark.django_db
+def test_staff_enter_a_whole_year_in_one_form_and_see_what_is_missing(client):
+    from accounts.roles import Role
+
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    client.force_login(staff)
+    listing = client.get(reverse("evaluation:calendar"))
+    assert listing.status_code == 200
+    assert "未录入" in listing.content.decode()
+    # a year declared in the admin with one holiday: the page names the six missing
+    CalendarYear.objects.create(year=2028, notice="国办发明电〔2027〕1号")
+    CalendarDay.objects.create(date=date(2028, 1, 1), kind=CalendarDay.Kind.HOLIDAY, name="元旦")
+    page = client.get(reverse("evaluation:calendar")).content.decode()
+    assert "缺少：春节、清明节、劳动节、端午节、中秋节、国庆节" in page
+
+    url = reverse("evaluation:calendar_year", args=[2027])
+    assert client.get(url).status_code == 200
+    response = client.post(url, _notice_2027())
+    assert response.status_code == 302
+    assert CalendarYear.objects.get(year=2027).entered_by == staff
+    holidays = CalendarDay.objects.filter(date__year=2027, kind=CalendarDay.Kind.HOLIDAY)
+    assert holidays.count() == 3 + 8 + 3 + 5 + 3 + 3 + 7
+    assert set(holidays.values_list("name", flat=True)) == {
+        "元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"
+    }  # fmt: skip
+    assert sorted(
+        CalendarDay.objects.filter(kind=CalendarDay.Kind.MAKEUP_WORKDAY).values_list("date", flat=True)
+    ) == [date(2027, 1, 31), date(2027, 2, 20), date(2027, 4, 25), date(2027, 9, 26), date(2027, 10, 9)]
+    # Mon 28 .. Thu 31 Dec 2026, (1-3 Jan off), Mon 4 Jan 2027
+    assert add_working_days(at(2026, 12, 28), 5) == end_of(2027, 1, 4)
+    assert is_working_day(date(2027, 1, 31))  # a make-up Sunday
+    assert not is_working_day(date(2027, 2, 8))  # Spring Festival Monday
+    page = client.get(reverse("evaluation:calendar")).content.decode()
+    assert "已录入完整" in page and "国办发明电〔2026〕99号" in page
+    # the form shows what was entered, and saving it again changes nothing
+    form = client.get(url).content.decode()
+    assert 'value="2027-02-06"' in form and "2027-01-31 2027-02-20" in form
+    assert client.post(url, _notice_2027()).status_code == 302
+    assert CalendarDay.objects.filter(date__year=2027).count() == 32 + 5
+
+
+@pytest.mark.django_db
+def test_a_wrong_notice_is_refused_whole_and_keeps_what_was_typed(client):
+    from accounts.roles import Role
+
+    client.force_login(user_with_role(Role.COMMISSION_STAFF))
+    url = reverse("evaluation:calendar_year", args=[2027])
+    response = client.post(
+        url,
+        _notice_2027(
+            h5_first="", h5_last="", h3_makeup="2027-04-26", h6_makeup="2027-10-03", h2_last="2027-04-01"
+        ),
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    for message in ("请填写中秋节的放假首日和末日", "劳动节的调休上班日2027-04-26不是周六或周日",
+                    "国庆节的调休上班日2027-10-03在放假期间内", "清明节的末日早于首日"):  # fmt: skip
+        assert message in page
+    assert 'value="2027-02-06"' in page  # what was typed is kept
+    assert not CalendarYear.objects.exists() and not CalendarDay.objects.exists()
+    bad = client.post(url, _notice_2027(h1_makeup="2027-02-30"))
+    assert bad.status_code == 200 and "“2027-02-30”不是日期" in bad.content.decode()
+    assert not CalendarDay.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_commission_staff_enter_holidays_and_built_in_years_are_not_entered(client):
+    from accounts.roles import Role
+    from applications.services import ActionRefused
+    from evaluation import holidays
+
+    client.force_login(user_with_role(Role.LEAD_UNIT))
+    assert client.get(reverse("evaluation:calendar")).status_code == 403
+    assert client.post(reverse("evaluation:calendar_year", args=[2027]), _notice_2027()).status_code == 403
+    assert not CalendarDay.objects.exists()
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    client.force_login(staff)
+    for year in (2026, 0, 1999, 99999):  # built in, or no year the portal could count in
+        assert client.get(reverse("evaluation:calendar_year", args=[year])).status_code == 404
+    with pytest.raises(ActionRefused):
+        holidays.enter_year(staff, 2026, "x", {}, {})

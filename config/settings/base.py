@@ -7,6 +7,7 @@ Modes: ``config.settings.local`` (the demo / development default of ``manage.py`
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -146,11 +147,24 @@ CELERY_BEAT_SCHEDULE = {
     "remind-experts": {"task": "evaluation.tasks.remind_experts", "schedule": 3600.0},
     "open-due-assessments": {"task": "reports.tasks.open_due_assessments", "schedule": 6 * 3600.0},
     "remind-annual-summaries": {"task": "reports.tasks.remind_annual_summaries", "schedule": 6 * 3600.0},
+    "run-backup": {
+        "task": "accounts.tasks.run_backup",
+        "schedule": crontab(
+            hour=env.int("BACKUP_HOUR", default=2), minute=env.int("BACKUP_MINUTE", default=30)
+        ),
+    },
     "close-expired-publicity": {
         "task": "evaluation.tasks.close_expired_publicity",
         "schedule": env.float("PUBLICITY_SWEEP_SECONDS", default=300.0),
     },
 }
+
+# Backups (accounts.backups): daily at BACKUP_HOUR:BACKUP_MINUTE (Asia/Shanghai) under BACKUP_ROOT, keeping
+# the newest of each of the last BACKUP_KEEP_DAILY days and the first of each of the last BACKUP_KEEP_MONTHLY
+# months.
+BACKUP_ROOT = env.path("BACKUP_ROOT", default=BASE_DIR / "var" / "backups")
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
 
 # --- Passwords, sessions --------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,8 +11,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = accounts_demo.seed()
-        applications_demo.seed(users)
+        # Each step is dated as if taken on a suitable past day (config.clock); the review stages first, so
+        # the lead unit's plan submitted today gets the latest number.
         evaluation_demo.seed(users)
+        applications_demo.seed(users)
         reports_demo.seed(users)
         self.stdout.write(
             self.style.SUCCESS(
