@@ -88,7 +88,8 @@ def objections(request, pk):
     identity is shown whole on request (the password was re-entered; the reading is audited)."""
     announcement = get_object_or_404(Announcement, pk=pk)
     shown = request.GET.get("show", "")
-    if shown.isdigit() and Objection.objects.filter(pk=shown, entry__announcement=announcement).exists():
+    shown = int(shown) if shown.isascii() and shown.isdigit() else None  # "²" is a digit int() refuses
+    if shown and Objection.objects.filter(pk=shown, entry__announcement=announcement).exists():
         audit.record("objection.identity_viewed", request=request, target=f"evaluation.Objection:{shown}")
     rows = list(
         Objection.objects.filter(entry__announcement=announcement)
@@ -123,7 +124,7 @@ def objections(request, pk):
             "page_title": _("异议处理"),
             "announcement": announcement,
             "rows": [(o, forms_by_id.get(o.pk)) for o in rows],
-            "shown": int(shown) if shown.isdigit() else None,
+            "shown": shown,
         },
     )
 
