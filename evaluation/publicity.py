@@ -117,6 +117,21 @@ def _check_open(announcement: Announcement) -> None:
         )
 
 
+def _check_identity(kind, id_number, contact_person, file_kinds) -> None:
+    if kind == Objection.Kind.PERSON:
+        if not id_number:
+            raise ActionRefused(_("个人提出异议须填写身份证号码（实名）。"))
+        if ObjectionFile.Kind.EVIDENCE not in file_kinds:
+            raise ActionRefused(_("个人提出异议须上传证据材料。"))
+    elif kind == Objection.Kind.ORGANISATION:
+        if not contact_person:
+            raise ActionRefused(_("单位提出异议须填写联系人。"))
+        if ObjectionFile.Kind.SEALED_LETTER not in file_kinds:
+            raise ActionRefused(_("单位提出异议须上传加盖公章的异议书。"))
+    else:
+        raise ActionRefused(_("请选择异议人类型。"))
+
+
 def lodge_objection(
     entry: AnnouncementEntry,
     *,
@@ -130,8 +145,12 @@ def lodge_objection(
     ip=None,
     max_mb=20,
 ) -> Objection:
-    """A real-name objection while the announcement is open; files are checked like any upload."""
+    """A real-name objection while the announcement is open; files are checked like any upload.
+
+    DOMAIN: a person gives name, ID number, phone and evidence; an organisation its name, contact and a
+    sealed letter."""
     _check_open(entry.announcement)  # refuse early, before reading the files
+    _check_identity(kind, id_number, contact_person, [file_kind for file_kind, _upload in files])
     checked = [(file_kind, upload, inspect(upload, "other", max_mb)) for file_kind, upload in files]
     with transaction.atomic():
         # The sweep locks the announcement while it closes it: an objection waits for that lock and is then

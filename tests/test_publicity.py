@@ -115,8 +115,13 @@ def new_ip() -> str:
     return f"10.77.{n // 250 % 250}.{n % 250 + 1}"
 
 
+def evidence_file(name="证据.pdf"):
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
 def person_objection(entry, **changes) -> dict:
-    """The POST of the public objection form for a person (real name, valid ID number)."""
+    """The POST of the public objection form for a person (real name, valid ID number, evidence); a change
+    to None leaves that field out."""
     data = {
         "stash": "",
         "entry": entry.pk,
@@ -126,9 +131,10 @@ def person_objection(entry, **changes) -> dict:
         "contact_person": "",
         "phone": "13800001234",
         "statement": "该单位申报的研发人员数量与实际不符。",
+        "evidence": evidence_file(),
     }
     data.update(changes)
-    return data
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def organisation_objection(entry, letter=True, **changes) -> dict:
@@ -138,6 +144,7 @@ def organisation_objection(entry, letter=True, **changes) -> dict:
         name="重庆某同行企业有限公司",
         id_number="",
         contact_person="赵联系",
+        evidence=None,
     )
     if letter:
         data["sealed_letter"] = SimpleUploadedFile("异议书.pdf", PDF_BYTES, content_type="application/pdf")
@@ -156,6 +163,8 @@ def lodge(entry, **changes) -> Objection:
         "ip": "198.51.100.200",
     }
     values.update(changes)
+    if values["kind"] == Objection.Kind.PERSON and "files" not in changes:
+        values["files"] = [(ObjectionFile.Kind.EVIDENCE, evidence_file())]
     return publicity.lodge_objection(entry, **values)
 
 
@@ -515,6 +524,38 @@ def test_a_valid_id_number_with_a_lower_case_check_x_is_accepted_and_stored_uppe
 
 
 @pytest.mark.django_db
+def test_a_person_without_evidence_is_refused_and_the_form_keeps_what_was_typed(client, staff):
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    data = person_objection(entry, evidence=None, name="王有据", statement="研发场地系租用，与申报不符。")
+
+    response = client.post(detail_url(announcement), data, REMOTE_ADDR=new_ip())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"evidence"}
+    html = response.content.decode()
+    assert "个人提出异议须上传证据材料。" in html
+    for typed in ("王有据", ID_NUMBER, "13800001234", "研发场地系租用，与申报不符。"):
+        assert typed in html, typed
+    assert not Objection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_person_without_evidence_and_an_organisation_without_its_letter(staff):
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    with pytest.raises(ActionRefused, match="个人提出异议须上传证据材料"):
+        lodge(entry, files=[])
+    with pytest.raises(ActionRefused, match="个人提出异议须上传证据材料"):  # a sealed letter is not evidence
+        lodge(entry, files=[(ObjectionFile.Kind.SEALED_LETTER, evidence_file())])
+    with pytest.raises(ActionRefused, match="单位提出异议须上传加盖公章的异议书"):
+        lodge(entry, kind=Objection.Kind.ORGANISATION, id_number="", contact_person="赵联系", files=[])
+    assert not Objection.objects.exists()
+    objection = lodge(entry)
+    assert [f.kind for f in objection.files.all()] == [ObjectionFile.Kind.EVIDENCE]
+
+
+@pytest.mark.django_db
 def test_an_organisation_needs_a_sealed_letter_and_a_contact(client, staff):
     _application, announcement = application_in_publicity(staff=staff)
     entry = announcement.entries.get()
@@ -610,7 +651,7 @@ def test_evidence_of_a_person_is_kept_across_a_wrong_id_number(client, staff):
 
     client.post(
         detail_url(announcement),
-        person_objection(entry, stash=first.context["stash_token"]),
+        person_objection(entry, stash=first.context["stash_token"], evidence=None),
         REMOTE_ADDR=new_ip(),
     )
 
