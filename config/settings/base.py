@@ -15,6 +15,12 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-only-key-change-me-in-every-deployment")
+# ID numbers and personal phones are encrypted at rest (accounts.crypto): Fernet keys, the first encrypts,
+# all decrypt (rotation); the keyed hash that finds rows by ID number has a key of its own. The defaults
+# are for development only; production requires both from the environment.
+LOCAL_FIELD_KEYS = ("bG9jYWwtb25seS1maWVsZC1rZXktbm90LXNlY3JldCE=", "insecure-local-only-hash-key")
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[LOCAL_FIELD_KEYS[0]])
+FIELD_HASH_KEY = env("FIELD_HASH_KEY", default=LOCAL_FIELD_KEYS[1])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
