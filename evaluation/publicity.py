@@ -8,13 +8,16 @@ application exactly once.
 """
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from accounts import crypto
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.models import Application, Outcome, Policy, Status
@@ -132,6 +135,17 @@ def _check_identity(kind, id_number, contact_person, file_kinds) -> None:
         raise ActionRefused(_("请选择异议人类型。"))
 
 
+def _check_rate(ip, id_number) -> None:
+    """At most ``OBJECTIONS_PER_HOUR`` accepted objections in the last hour from one address and for one ID
+    number (counted in the database, so refused forms never count and a restart of Redis forgets nothing)."""
+    limit = settings.OBJECTIONS_PER_HOUR
+    recent = Objection.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1))
+    if ip and recent.filter(ip_address=ip).count() >= limit:
+        raise ActionRefused(_("同一网络地址提交异议过于频繁，请一小时后再试，或拨打监督电话。"))
+    if id_number and recent.filter(id_number_hash=crypto.keyed_hash(id_number)).count() >= limit:
+        raise ActionRefused(_("同一身份证号码一小时内提交的异议已达上限，请一小时后再试，或拨打监督电话。"))
+
+
 def lodge_objection(
     entry: AnnouncementEntry,
     *,
@@ -156,6 +170,7 @@ def lodge_objection(
         # The sweep locks the announcement while it closes it: an objection waits for that lock and is then
         # judged against the end, so none can slip in after the period was closed without it.
         _check_open(Announcement.objects.select_for_update().get(pk=entry.announcement_id))
+        _check_rate(ip, id_number)
         for _attempt in range(5):
             try:
                 with transaction.atomic():

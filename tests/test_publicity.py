@@ -603,9 +603,82 @@ def test_the_sixth_objection_within_an_hour_from_one_address_is_refused(client, 
     assert response.status_code == 200
     assert "同一网络地址提交异议过于频繁" in response.content.decode()
     assert Objection.objects.count() == 5
-    # Another address is not affected.
-    client.post(detail_url(announcement), person_objection(entry, statement="另一地址"), REMOTE_ADDR=new_ip())
+    # Another address (and another person) is not affected.
+    other = valid_id_number("11010519491231002")
+    client.post(
+        detail_url(announcement),
+        person_objection(entry, statement="另一地址", id_number=other),
+        REMOTE_ADDR=new_ip(),
+    )
     assert Objection.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_four_form_errors_then_a_success_do_not_block_an_address(client, staff):
+    """An office behind one NAT address: mistakes do not use up the limit of accepted objections."""
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    ip = new_ip()
+    for _n in range(4):
+        response = client.post(detail_url(announcement), person_objection(entry, phone="abc"), REMOTE_ADDR=ip)
+        assert "phone" in response.context["form"].errors
+    people = [valid_id_number(f"5001021990030{n:04d}") for n in range(6)]
+    for n in range(5):
+        response = client.post(
+            detail_url(announcement), person_objection(entry, id_number=people[n]), REMOTE_ADDR=ip
+        )
+        assert "受理编号" in response.content.decode(), n
+    assert Objection.objects.count() == 5
+
+    response = client.post(
+        detail_url(announcement), person_objection(entry, id_number=people[5]), REMOTE_ADDR=ip
+    )
+
+    assert "同一网络地址提交异议过于频繁" in response.content.decode()
+    assert Objection.objects.count() == 5
+    # What was typed and uploaded is kept for later.
+    assert response.context["form"]["name"].value() == "王异议" and response.context["stashed"] == {
+        "evidence": "证据.pdf"
+    }
+
+
+@pytest.mark.django_db
+def test_the_limit_counts_accepted_objections_per_id_number_from_any_address(client, staff):
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    for n in range(5):
+        client.post(
+            detail_url(announcement), person_objection(entry, statement=f"第{n}件"), REMOTE_ADDR=new_ip()
+        )
+    assert Objection.objects.count() == 5
+
+    response = client.post(detail_url(announcement), person_objection(entry), REMOTE_ADDR=new_ip())
+
+    assert "同一身份证号码一小时内提交的异议已达上限" in response.content.decode()
+    assert Objection.objects.count() == 5
+    with pytest.raises(ActionRefused, match="同一身份证号码"):  # the service itself, whoever calls it
+        lodge(entry, ip=None)
+    # An hour later the person may object again.
+    Objection.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    assert lodge(entry, ip=None).reference
+
+
+@pytest.mark.django_db
+def test_refused_forms_have_their_own_higher_limit_per_address(client, staff, settings):
+    settings.OBJECTION_FAILURES_PER_HOUR = 8
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    ip = new_ip()
+    for _n in range(8):
+        response = client.post(detail_url(announcement), person_objection(entry, phone="abc"), REMOTE_ADDR=ip)
+        assert response.context["form"].errors
+
+    response = client.post(detail_url(announcement), person_objection(entry), REMOTE_ADDR=ip)
+
+    assert "同一网络地址提交失败的次数过多" in response.content.decode()
+    assert not Objection.objects.exists()
+    client.post(detail_url(announcement), person_objection(entry), REMOTE_ADDR=new_ip())  # others unaffected
+    assert Objection.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -689,7 +762,7 @@ def test_behind_a_trusted_proxy_the_rate_limit_counts_each_client_address(client
     for n in range(6):
         client.post(
             detail_url(announcement),
-            person_objection(entry, statement=f"第{n}件"),
+            person_objection(entry, statement=f"第{n}件", id_number=valid_id_number(f"5001021990030{n:04d}")),
             REMOTE_ADDR=proxy,
             HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}",
         )

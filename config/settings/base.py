@@ -187,6 +187,10 @@ TWO_FACTOR_ROLES = env.list(
 OTP_TOTP_ISSUER = "重庆市制造业创新中心管理平台"
 # Re-enter the password before sensitive actions (changing roles, personal data) within this many minutes.
 REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=10)
+# Public objections (evaluation.publicity): accepted ones per address and per ID number in the last hour;
+# refused forms (errors) per address and hour have their own, higher limit.
+OBJECTIONS_PER_HOUR = env.int("OBJECTIONS_PER_HOUR", default=5)
+OBJECTION_FAILURES_PER_HOUR = env.int("OBJECTION_FAILURES_PER_HOUR", default=20)
 # The audit log is kept at least this long; the cleanup never deletes younger records (a database trigger
 # refuses it as well).
 AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))
