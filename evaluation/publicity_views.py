@@ -130,14 +130,25 @@ def objections(request, pk):
 
 
 @page_permission("evaluation.staff_home")
+@recent_password_required
 def objection_file(request, pk, file_pk):
+    """An objection's evidence or sealed letter. It names the objector (a sealed letter *is* the
+    organisation's identity), so it asks for the password again like the identity, and each download is
+    audited."""
     from django.http import FileResponse
 
     from evaluation.models import ObjectionFile
 
     item = get_object_or_404(ObjectionFile.objects.select_related("objection"), pk=file_pk, objection_id=pk)
+    audit.record(
+        "objection.file_downloaded",
+        request=request,
+        target=f"evaluation.ObjectionFile:{item.pk}",
+        detail=f"{item.objection.reference} {item.get_kind_display()}",
+    )
     response = FileResponse(item.file.open("rb"), filename=item.original_name, content_type=item.content_type)
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

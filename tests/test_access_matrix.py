@@ -194,7 +194,7 @@ MATRIX = {
     "evaluation:announcements": only(STAFF),
     "evaluation:publicity_new": only(STAFF),
     "evaluation:objections": only(STAFF, ok=REAUTH),  # objectors' identities: password again first
-    "evaluation:objection_file": only(STAFF),
+    "evaluation:objection_file": only(STAFF, ok=REAUTH),  # names the objector: password again first
     "evaluation:approval": only(STAFF),
     "evaluation:approval_notice": only(STAFF),
     # --- reports: summaries, centres, assessment, dashboard, exports

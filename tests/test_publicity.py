@@ -32,9 +32,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts import stash
-from accounts.models import Notification
+from accounts.models import AuditEvent, Notification
 from accounts.roles import Role
 from accounts.security import mask_id_number, mask_phone
 from applications.models import Application, ApplicationEvent, Field, Policy, Status
@@ -930,6 +931,42 @@ def test_only_staff_see_the_objections_and_their_files(client, staff):
     download = client.get(urls[1])
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF_BYTES
     assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", [ObjectionFile.Kind.EVIDENCE, ObjectionFile.Kind.SEALED_LETTER])
+def test_an_objection_file_downloads_only_after_the_password_again_and_is_audited(client, staff, kind):
+    _application, announcement = application_in_publicity(staff=staff)
+    if kind == ObjectionFile.Kind.EVIDENCE:
+        objection = lodge(announcement.entries.get())
+    else:
+        objection = lodge(
+            announcement.entries.get(),
+            kind=Objection.Kind.ORGANISATION,
+            id_number="",
+            contact_person="赵联系",
+            files=[(kind, evidence_file("异议书.pdf"))],
+        )
+    item = objection.files.get()
+    url = reverse("evaluation:objection_file", args=[objection.pk, item.pk])
+    client.force_login(staff)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:reauth')}?{urlencode({'next': url})}"
+    assert not AuditEvent.objects.filter(action="objection.file_downloaded").exists()
+    # After the password, the re-authentication page sends the person back to the file.
+    back = client.post(reverse("accounts:reauth"), {"password": TEST_PASSWORD, "next": url})
+    assert back.status_code == 302 and back["Location"] == url
+    download = client.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF_BYTES
+    assert download["Cache-Control"] == "private, no-store"
+    [event] = AuditEvent.objects.filter(action="objection.file_downloaded")
+    assert (event.actor, event.target) == (staff, f"evaluation.ObjectionFile:{item.pk}")
+    assert objection.reference in event.detail
+    client.get(url)
+    assert AuditEvent.objects.filter(action="objection.file_downloaded").count() == 2  # each download
 
 
 @pytest.mark.django_db
