@@ -1,5 +1,7 @@
 """Staff pages of the publicity: opening an announcement, objections, approval, award."""
 
+from collections import Counter
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -117,6 +119,10 @@ def objections(request, pk):
     forms_by_id = {
         o.pk: ResolveObjectionForm(prefix=f"o{o.pk}") for o in rows if o.state == Objection.State.PENDING
     }
+    # One person's several objections (the same ID number, found by its keyed hash: it is stored encrypted).
+    per_person = Counter(o.id_number_hash for o in rows if o.id_number_hash)
+    for o in rows:
+        o.same_person = per_person[o.id_number_hash] if o.id_number_hash else 0
     return render(
         request,
         "evaluation/objections.html",

@@ -108,6 +108,20 @@ def test_the_same_value_encrypts_differently_each_time_and_is_found_by_its_hash(
 
 
 @pytest.mark.django_db
+def test_staff_see_which_objections_come_from_the_same_id_number(client):
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    lodge(entry), lodge(entry), lodge(entry, id_number=valid_id_number("50010219900307123"))
+    client.force_login(staff)
+    client.post(reverse("accounts:reauth"), {"password": TEST_PASSWORD, "next": "/"})
+
+    html = client.get(reverse("evaluation:objections", args=[announcement.pk])).content.decode()
+
+    assert html.count("同一身份证号码在本次公示中共提出2件异议") == 2
+
+
+@pytest.mark.django_db
 def test_encrypted_columns_cannot_be_compared_in_sql():
     with pytest.raises(FieldError, match="encrypted"):
         list(Objection.objects.filter(id_number=ID_NUMBER))
