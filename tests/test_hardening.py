@@ -205,3 +205,41 @@ def test_a_superscript_digit_in_show_does_not_break_the_objections_page(client):
     response = client.get(reverse("evaluation:objections", args=[announcement.pk]), {"show": "²"})
 
     assert response.status_code == 200
+
+
+def admin_changelists() -> list:
+    from django.contrib import admin
+
+    pages = []
+    for model, model_admin in admin.site._registry.items():
+        names = ["q", "o", "p", "e", "all"]
+        for entry in model_admin.list_filter:
+            if isinstance(entry, str | tuple):
+                name = entry if isinstance(entry, str) else entry[0]
+                names += [f"{name}__exact", f"{name}__id__exact", f"{name}__isnull", name]
+            else:  # a SimpleListFilter: its own parameter
+                names.append(entry.parameter_name)
+        pages.append((f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist", names))
+    return pages
+
+
+@pytest.mark.django_db
+def test_no_filter_value_of_an_admin_list_causes_a_server_error(client):
+    from accounts.models import User
+
+    client.force_login(User.objects.create_superuser("root-fuzz", "root@example.gov.cn", TEST_PASSWORD))
+    client.post(reverse("accounts:reauth"), {"password": TEST_PASSWORD, "next": "/"})
+    pages = admin_changelists()
+
+    @hypothesis_settings(max_examples=150, deadline=None)
+    @given(
+        st.sampled_from(pages).flatmap(
+            lambda p: st.tuples(st.just(p[0]), st.dictionaries(st.sampled_from(p[1]), values, max_size=3))
+        )
+    )
+    def check(page):
+        name, query = page
+        response = client.get(reverse(name), query)
+        assert response.status_code < 500, (name, query)
+
+    check()
