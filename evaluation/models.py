@@ -573,6 +573,8 @@ class Objection(ChoiceLabelsMixin, models.Model):
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
         ordering = ["-created_at"]
+        # The limit of accepted objections per address counts the last hour (publicity._check_rate).
+        indexes = [models.Index(fields=["ip_address", "created_at"], name="objection_address_recent")]
 
     def __str__(self):
         return self.reference
