@@ -69,6 +69,30 @@ class SecurityPolicyMiddleware:
         return None
 
 
+class PrivateResponseMiddleware:
+    """Every response to a signed-in person is ``Cache-Control: private, no-store``: no browser or proxy
+    keeps a copy of a private page (the back button after sign-out, a shared office computer). Responses
+    to anonymous visitors keep whatever the view set, so the public pages stay cacheable."""
+
+    VALUE = "private, no-store"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        before = self.signed_in(request)  # signing out clears the user, signing in sets it: either counts
+        response = self.get_response(request)
+        if before or self.signed_in(request):
+            response["Cache-Control"] = self.VALUE
+            response.headers.pop("Expires", None)
+        return response
+
+    @staticmethod
+    def signed_in(request) -> bool:
+        user = getattr(request, "user", None)
+        return user is not None and user.is_authenticated
+
+
 class IdleTimeoutMiddleware:
     """Renew a signed-in session's expiry when it is used, but write it at most once a minute."""
 

@@ -6,6 +6,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
+from accounts.fields import EncryptedCharField
 from accounts.roles import ROLE_PRIORITY, Role
 from accounts.validators import validate_credit_code
 
@@ -57,7 +58,7 @@ class Organisation(ChoiceLabelsMixin, models.Model):
     address = models.CharField(_("地址"), max_length=300)
     legal_representative = models.CharField(_("法定代表人"), max_length=60)
     contact_name = models.CharField(_("联系人"), max_length=60)
-    contact_phone = models.CharField(_("联系电话"), max_length=20, validators=[phone_validator])
+    contact_phone = EncryptedCharField(_("联系电话"), max_length=20, validators=[phone_validator])
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -76,7 +77,7 @@ class User(AbstractUser):
     """A person with an account. Roles are groups (see ``accounts.roles``)."""
 
     full_name = models.CharField(_("姓名"), max_length=60, blank=True)
-    phone = models.CharField(_("手机号码"), max_length=20, blank=True, validators=[phone_validator])
+    phone = EncryptedCharField(_("手机号码"), max_length=20, blank=True, validators=[phone_validator])
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("所属单位"),

@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit
 from accounts.decorators import page_permission
-from accounts.filtering import BootstrapFilterMixin
+from accounts.filtering import BootstrapFilterMixin, IPAddressFilter
 from accounts.http import query_without_page
 from accounts.models import AuditEvent, User
 from accounts.security import mark_reauthenticated
@@ -194,7 +194,7 @@ class AuditFilter(BootstrapFilterMixin, django_filters.FilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    ip_address = django_filters.CharFilter(label=gettext_lazy("IP地址"))
+    ip_address = IPAddressFilter(label=gettext_lazy("IP地址"))
 
     class Meta:
         model = AuditEvent

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.filtering import BootstrapFilterMixin
+from accounts.filtering import BootstrapFilterMixin, YearFilter
 from applications.models import Application, Field, Status
 
 
@@ -14,7 +14,7 @@ class DistrictApplicationFilter(BootstrapFilterMixin, django_filters.FilterSet):
         label=_("状态"), choices=[c for c in Status.choices if c[0] != Status.DRAFT]
     )
     field = django_filters.ModelChoiceFilter(label=_("领域"), queryset=Field.objects.all())
-    year = django_filters.NumberFilter(label=_("年度"))
+    year = YearFilter(label=_("年度"))
 
     class Meta:
         model = Application

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.filtering import BootstrapFilterMixin
+from accounts.filtering import BootstrapFilterMixin, YearFilter
 from applications.models import Field
 from centres.models import Centre
 
@@ -15,7 +15,7 @@ class CentreFilter(BootstrapFilterMixin, django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         label=_("类型"), choices=Centre.Kind.choices, empty_label=_("全部类型")
     )
-    year = django_filters.NumberFilter(label=_("授牌年度"), field_name="award_date", lookup_expr="year")
+    year = YearFilter(label=_("授牌年度"), field_name="award_date", lookup_expr="year")
 
     class Meta:
         model = Centre

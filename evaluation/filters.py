@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.filtering import BootstrapFilterMixin
+from accounts.filtering import BootstrapFilterMixin, YearFilter
 from accounts.models import District
 from applications.models import Application, Field, Status
 
@@ -31,7 +31,7 @@ class WorkbenchFilter(BootstrapFilterMixin, django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         label=_("区县"), queryset=District.objects.all(), empty_label=_("全部区县")
     )
-    year = django_filters.NumberFilter(label=_("年度"))
+    year = YearFilter(label=_("年度"))
     eligible = django_filters.ChoiceFilter(
         label=_("基本条件"),
         choices=[("yes", _("全部符合")), ("no", _("有不符合项"))],

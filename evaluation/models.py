@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
+from accounts.fields import EncryptedCharField, KeyedHashField
 from accounts.files import random_name
 
 
@@ -552,9 +553,10 @@ class Objection(ChoiceLabelsMixin, models.Model):
     entry = models.ForeignKey(AnnouncementEntry, on_delete=models.PROTECT, related_name="objections")
     kind = models.CharField(_("异议人类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("姓名或单位名称"), max_length=200)
-    id_number = models.CharField(_("身份证号码"), max_length=18, blank=True)
+    id_number = EncryptedCharField(_("身份证号码"), max_length=18, blank=True)
+    id_number_hash = KeyedHashField(source="id_number")  # finds one person's objections (rate limit)
     contact_person = models.CharField(_("联系人"), max_length=60, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20)
+    phone = EncryptedCharField(_("联系电话"), max_length=20)
     statement = models.TextField(_("异议内容"))
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -571,6 +573,8 @@ class Objection(ChoiceLabelsMixin, models.Model):
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
         ordering = ["-created_at"]
+        # The limit of accepted objections per address counts the last hour (publicity._check_rate).
+        indexes = [models.Index(fields=["ip_address", "created_at"], name="objection_address_recent")]
 
     def __str__(self):
         return self.reference

@@ -9,8 +9,8 @@ from evaluation.models import AnnouncementEntry, Objection, ObjectionFile
 
 
 class ObjectionForm(forms.Form):
-    """实名异议. A person gives name, ID number and phone; an organisation its name, contact and a sealed
-    letter. Evidence files are optional for persons, the sealed letter required for organisations."""
+    """实名异议. A person gives name, ID number, phone and evidence; an organisation its name, contact and a
+    sealed letter (the service refuses either without its file as well: ``publicity.lodge_objection``)."""
 
     entry = forms.ModelChoiceField(label=_("对哪一项提出异议"), queryset=AnnouncementEntry.objects.none())
     kind = forms.ChoiceField(label=_("异议人"), choices=Objection.Kind.choices, widget=forms.RadioSelect)
@@ -33,7 +33,7 @@ class ObjectionForm(forms.Form):
     statement = forms.CharField(
         label=_("异议内容和理由"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000
     )
-    evidence = forms.FileField(label=_("证据材料（PDF、JPG、PNG，可选）"), required=False)
+    evidence = forms.FileField(label=_("证据材料（PDF、JPG、PNG，个人必传）"), required=False)
     sealed_letter = forms.FileField(label=_("加盖公章的异议书（单位必传）"), required=False)
 
     def __init__(self, *args, announcement, **kwargs):
@@ -52,8 +52,11 @@ class ObjectionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
-        if kind == Objection.Kind.PERSON and not cleaned.get("id_number") and "id_number" not in self.errors:
-            self.add_error("id_number", _("个人提出异议须填写身份证号码（实名）。"))
+        if kind == Objection.Kind.PERSON:
+            if not cleaned.get("id_number") and "id_number" not in self.errors:
+                self.add_error("id_number", _("个人提出异议须填写身份证号码（实名）。"))
+            if not cleaned.get("evidence") and "evidence" not in self.errors:
+                self.add_error("evidence", _("个人提出异议须上传证据材料。"))
         if kind == Objection.Kind.ORGANISATION:
             if not cleaned.get("contact_person"):
                 self.add_error("contact_person", _("单位提出异议须填写联系人。"))

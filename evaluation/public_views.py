@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from accounts import stash
 from accounts.http import client_ip
@@ -21,7 +22,7 @@ from evaluation import publicity
 from evaluation.models import Announcement, AnnouncementEntry
 from evaluation.public_forms import ObjectionForm
 
-OBJECTION_RATE = "5/h"
+log = logging.getLogger(__name__)
 
 
 def _visitor(group, request) -> str:
@@ -71,15 +72,9 @@ def announcement_detail(request, pk):
         messages.error(request, _("公示期已结束，不再受理异议。"))
         return redirect("announcements:detail", pk=pk)
     if request.method == "POST" and form is not None:
-        try:
-            limited = is_ratelimited(
-                request, group="objections", key=_visitor, rate=OBJECTION_RATE, method="POST", increment=True
-            )
-        except Exception as error:  # the cache is down: accept the objection (fail open), never a 500
-            logging.getLogger(__name__).warning("objection rate limit unavailable: %s", error)
-            limited = False
-        if limited:
-            messages.error(request, _("同一网络地址提交异议过于频繁，请一小时后再试，或拨打监督电话。"))
+        refused = _failures(request) >= settings.OBJECTION_FAILURES_PER_HOUR
+        if refused:  # the form is not even read
+            messages.error(request, _("同一网络地址提交失败的次数过多，请一小时后再试，或拨打监督电话。"))
         elif form.is_valid():
             data = form.cleaned_data
             try:
@@ -95,8 +90,9 @@ def announcement_detail(request, pk):
                     ip=client_ip(request),
                     max_mb=Policy.current().attachment_max_mb,
                 )
-            except ActionRefused as error:
+            except ActionRefused as error:  # closed meanwhile, or the limit of accepted objections
                 messages.error(request, error.message)
+                refused = True
             except ValidationError as error:  # a file whose content is not PDF, JPG or PNG
                 form.add_error(None, error)
             else:
@@ -106,11 +102,14 @@ def announcement_detail(request, pk):
                     "announcements/objection_received.html",
                     {"page_title": _("异议已受理"), "objection": objection, "announcement": announcement},
                 )
-        if form.errors or limited:
+        errors = form.errors if hasattr(form, "cleaned_data") else {}  # only if it was read
+        if errors:
+            _failures(request, count=True)
+        if errors or refused:
             good = {
                 name: request.FILES[name]
                 for name in ("evidence", "sealed_letter")
-                if name in request.FILES and name not in form.errors
+                if name in request.FILES and name not in errors
             }
             if good:
                 token = stash.keep(token, good)
@@ -128,3 +127,22 @@ def announcement_detail(request, pk):
         },
         status=200,
     )
+
+
+def _failures(request, count=False) -> int:
+    """Refused objection forms from the visitor's address this hour (``count``: one more). The limit of
+    accepted objections is the service's (``publicity.lodge_objection``); this one stops form-filling
+    robots without blocking an office behind one address whose people mistype."""
+    try:
+        usage = get_usage(
+            request,
+            group="objection-failures",
+            key=_visitor,
+            rate=f"{settings.OBJECTION_FAILURES_PER_HOUR}/h",
+            method="POST",
+            increment=count,
+        )
+    except Exception as error:  # the cache is down: accept the objection (fail open), never a 500
+        log.warning("objection failure count unavailable: %s", error)
+        return 0
+    return usage["count"] if usage else 0

@@ -8,13 +8,16 @@ application exactly once.
 """
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from accounts import crypto
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.models import Application, Outcome, Policy, Status
@@ -127,6 +130,32 @@ def _check_open(announcement: Announcement) -> None:
         )
 
 
+def _check_identity(kind, id_number, contact_person, file_kinds) -> None:
+    if kind == Objection.Kind.PERSON:
+        if not id_number:
+            raise ActionRefused(_("个人提出异议须填写身份证号码（实名）。"))
+        if ObjectionFile.Kind.EVIDENCE not in file_kinds:
+            raise ActionRefused(_("个人提出异议须上传证据材料。"))
+    elif kind == Objection.Kind.ORGANISATION:
+        if not contact_person:
+            raise ActionRefused(_("单位提出异议须填写联系人。"))
+        if ObjectionFile.Kind.SEALED_LETTER not in file_kinds:
+            raise ActionRefused(_("单位提出异议须上传加盖公章的异议书。"))
+    else:
+        raise ActionRefused(_("请选择异议人类型。"))
+
+
+def _check_rate(ip, id_number) -> None:
+    """At most ``OBJECTIONS_PER_HOUR`` accepted objections in the last hour from one address and for one ID
+    number (counted in the database, so refused forms never count and a restart of Redis forgets nothing)."""
+    limit = settings.OBJECTIONS_PER_HOUR
+    recent = Objection.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1))
+    if ip and recent.filter(ip_address=ip).count() >= limit:
+        raise ActionRefused(_("同一网络地址提交异议过于频繁，请一小时后再试，或拨打监督电话。"))
+    if id_number and recent.filter(id_number_hash=crypto.keyed_hash(id_number)).count() >= limit:
+        raise ActionRefused(_("同一身份证号码一小时内提交的异议已达上限，请一小时后再试，或拨打监督电话。"))
+
+
 def lodge_objection(
     entry: AnnouncementEntry,
     *,
@@ -140,13 +169,18 @@ def lodge_objection(
     ip=None,
     max_mb=20,
 ) -> Objection:
-    """A real-name objection while the announcement is open; files are checked like any upload."""
+    """A real-name objection while the announcement is open; files are checked like any upload.
+
+    DOMAIN: a person gives name, ID number, phone and evidence; an organisation its name, contact and a
+    sealed letter."""
     _check_open(entry.announcement)  # refuse early, before reading the files
+    _check_identity(kind, id_number, contact_person, [file_kind for file_kind, _upload in files])
     checked = [(file_kind, upload, inspect(upload, "other", max_mb)) for file_kind, upload in files]
     with transaction.atomic():
         # The sweep locks the announcement while it closes it: an objection waits for that lock and is then
         # judged against the end, so none can slip in after the period was closed without it.
         _check_open(Announcement.objects.select_for_update().get(pk=entry.announcement_id))
+        _check_rate(ip, id_number)
         for _attempt in range(5):
             try:
                 with transaction.atomic():

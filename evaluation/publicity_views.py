@@ -1,5 +1,7 @@
 """Staff pages of the publicity: opening an announcement, objections, approval, award."""
 
+from collections import Counter
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -93,7 +95,8 @@ def objections(request, pk):
     identity is shown whole on request (the password was re-entered; the reading is audited)."""
     announcement = get_object_or_404(Announcement, pk=pk)
     shown = request.GET.get("show", "")
-    if shown.isdigit() and Objection.objects.filter(pk=shown, entry__announcement=announcement).exists():
+    shown = int(shown) if shown.isascii() and shown.isdigit() else None  # "²" is a digit int() refuses
+    if shown and Objection.objects.filter(pk=shown, entry__announcement=announcement).exists():
         audit.record("objection.identity_viewed", request=request, target=f"evaluation.Objection:{shown}")
     rows = list(
         Objection.objects.filter(entry__announcement=announcement)
@@ -121,6 +124,10 @@ def objections(request, pk):
     forms_by_id = {
         o.pk: ResolveObjectionForm(prefix=f"o{o.pk}") for o in rows if o.state == Objection.State.PENDING
     }
+    # One person's several objections (the same ID number, found by its keyed hash: it is stored encrypted).
+    per_person = Counter(o.id_number_hash for o in rows if o.id_number_hash)
+    for o in rows:
+        o.same_person = per_person[o.id_number_hash] if o.id_number_hash else 0
     return render(
         request,
         "evaluation/objections.html",
@@ -128,20 +135,31 @@ def objections(request, pk):
             "page_title": _("异议处理"),
             "announcement": announcement,
             "rows": [(o, forms_by_id.get(o.pk)) for o in rows],
-            "shown": int(shown) if shown.isdigit() else None,
+            "shown": shown,
         },
     )
 
 
 @page_permission("evaluation.staff_home")
+@recent_password_required
 def objection_file(request, pk, file_pk):
+    """An objection's evidence or sealed letter. It names the objector (a sealed letter *is* the
+    organisation's identity), so it asks for the password again like the identity, and each download is
+    audited."""
     from django.http import FileResponse
 
     from evaluation.models import ObjectionFile
 
     item = get_object_or_404(ObjectionFile.objects.select_related("objection"), pk=file_pk, objection_id=pk)
+    audit.record(
+        "objection.file_downloaded",
+        request=request,
+        target=f"evaluation.ObjectionFile:{item.pk}",
+        detail=f"{item.objection.reference} {item.get_kind_display()}",
+    )
     response = FileResponse(item.file.open("rb"), filename=item.original_name, content_type=item.content_type)
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

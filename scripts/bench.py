@@ -30,6 +30,8 @@ def env(**extra):
         "DATABASE_URL": DB_URL,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "bench-only-" + "k" * 50,
+        "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1rZXktMDAwMDAwMDAwMDA=",
+        "FIELD_HASH_KEY": "bench-only-hash-key",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",

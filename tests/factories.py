@@ -7,6 +7,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import District, Organisation, User
@@ -440,6 +441,14 @@ def valid_id_number(first17: str = "50010219900307123") -> str:
     from accounts.validators import ID_CHECK, ID_WEIGHTS
 
     return first17 + ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def objection_evidence(name: str = "证据.pdf") -> list:
+    """The ``files`` of a person's objection: the evidence DOMAIN.md asks for (a PDF)."""
+    from evaluation.models import ObjectionFile
+
+    upload = SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+    return [(ObjectionFile.Kind.EVIDENCE, upload)]
 
 
 def application_in_leadership_approved(staff=None, lead_user=None, outcome: str = "recognise", **overrides):

@@ -196,7 +196,7 @@ MATRIX = {
     "evaluation:calendar": only(STAFF),
     "evaluation:calendar_year": only(STAFF),  # a year the package does not know
     "evaluation:objections": only(STAFF, ok=REAUTH),  # objectors' identities: password again first
-    "evaluation:objection_file": only(STAFF),
+    "evaluation:objection_file": only(STAFF, ok=REAUTH),  # names the objector: password again first
     "evaluation:approval": only(STAFF),
     "evaluation:approval_notice": only(STAFF),
     # --- reports: summaries, centres, assessment, dashboard, exports

@@ -57,6 +57,7 @@ from tests.factories import (
     expert_with_profile,
     graded_assessment,
     lead_user_in,
+    objection_evidence,
     panel_with_experts,
     submit_sheet,
     user_with_role,
@@ -220,6 +221,7 @@ def build_world(staff) -> dict:
             phone="13800001234",
             statement="研发人员数量与实际不符。",
             id_number=valid_id_number(),
+            files=objection_evidence(),
         )
         for name in ("王甲", "王乙")
     ]

@@ -12,6 +12,8 @@ def test_production_settings_pass_check_deploy():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k3y-for-the-deploy-check-" + "x9Q!" * 12,
         "ALLOWED_HOSTS": "portal.example.gov.cn",
+        "FIELD_ENCRYPTION_KEYS": "ZGVwbG95LWNoZWNrLWZpZWxkLWtleS0wMDAwMDAwMDA=",
+        "FIELD_HASH_KEY": "deploy-check-hash-key",
         "DEBUG": "true",  # production mode ignores it
     }
     result = subprocess.run(
@@ -39,3 +41,33 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_keys_of_the_personal_data():
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FIELD_")}
+    base.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "k3y-for-the-deploy-check-" + "x9Q!" * 12,
+            "ALLOWED_HOSTS": "x.example",
+        }
+    )
+    cases = [
+        ({}, "FIELD_ENCRYPTION_KEYS"),
+        ({"FIELD_ENCRYPTION_KEYS": "ZGVwbG95LWNoZWNrLWZpZWxkLWtleS0wMDAwMDAwMDA="}, "FIELD_HASH_KEY"),
+        (  # the development key is refused
+            {"FIELD_ENCRYPTION_KEYS": "bG9jYWwtb25seS1maWVsZC1rZXktbm90LXNlY3JldCE=", "FIELD_HASH_KEY": "h"},
+            "development keys",
+        ),
+    ]
+    for extra, message in cases:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=BASE_DIR,
+            env={**base, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0, extra
+        assert message in result.stderr, result.stderr

@@ -269,7 +269,10 @@ print(json.dumps(seen))
 OBJECTION = (
     SETUP
     + """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from tests.factories import PDF_BYTES
 announcement, data = int(sys.argv[1]), json.loads(sys.argv[2])
+data["evidence"] = SimpleUploadedFile("证据.pdf", PDF_BYTES, content_type="application/pdf")
 response = Client(raise_request_exception=False).post(
     reverse("announcements:detail", args=[announcement]), data, REMOTE_ADDR="198.51.100.77"
 )

@@ -93,9 +93,8 @@ def sealed_letter():
 
 
 def check_form(announcement, data, letter=False) -> ObjectionForm:
-    form = ObjectionForm(
-        data, {"sealed_letter": sealed_letter()} if letter else {}, announcement=announcement
-    )
+    files = {"sealed_letter": sealed_letter(), "evidence": sealed_letter()} if letter else {}
+    form = ObjectionForm(data, files, announcement=announcement)
     valid = form.is_valid()  # anything but ValidationError escaping from here is a bug
     if valid:
         cleaned = form.cleaned_data
@@ -203,6 +202,8 @@ def test_the_announcement_page_answers_200_to_any_post_and_escapes_the_input(ann
     texts = list(payload.values())
     if data.draw(st.booleans()):
         payload["sealed_letter"] = sealed_letter()
+    if data.draw(st.booleans()):
+        payload["evidence"] = sealed_letter()
     response = client.post(url, payload, REMOTE_ADDR=fresh_address())
     assert response.status_code == 200, response.status_code
     body = response.content.decode()

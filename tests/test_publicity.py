@@ -32,9 +32,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts import stash
-from accounts.models import Notification
+from accounts.models import AuditEvent, Notification
 from accounts.roles import Role
 from accounts.security import mask_id_number, mask_phone
 from applications.models import Application, ApplicationEvent, Field, Policy, Status
@@ -116,8 +117,13 @@ def new_ip() -> str:
     return f"10.77.{n // 250 % 250}.{n % 250 + 1}"
 
 
+def evidence_file(name="证据.pdf"):
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
 def person_objection(entry, **changes) -> dict:
-    """The POST of the public objection form for a person (real name, valid ID number)."""
+    """The POST of the public objection form for a person (real name, valid ID number, evidence); a change
+    to None leaves that field out."""
     data = {
         "stash": "",
         "entry": entry.pk,
@@ -127,9 +133,10 @@ def person_objection(entry, **changes) -> dict:
         "contact_person": "",
         "phone": "13800001234",
         "statement": "该单位申报的研发人员数量与实际不符。",
+        "evidence": evidence_file(),
     }
     data.update(changes)
-    return data
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def organisation_objection(entry, letter=True, **changes) -> dict:
@@ -139,6 +146,7 @@ def organisation_objection(entry, letter=True, **changes) -> dict:
         name="重庆某同行企业有限公司",
         id_number="",
         contact_person="赵联系",
+        evidence=None,
     )
     if letter:
         data["sealed_letter"] = SimpleUploadedFile("异议书.pdf", PDF_BYTES, content_type="application/pdf")
@@ -157,6 +165,8 @@ def lodge(entry, **changes) -> Objection:
         "ip": "198.51.100.200",
     }
     values.update(changes)
+    if values["kind"] == Objection.Kind.PERSON and "files" not in changes:
+        values["files"] = [(ObjectionFile.Kind.EVIDENCE, evidence_file())]
     return publicity.lodge_objection(entry, **values)
 
 
@@ -517,6 +527,38 @@ def test_a_valid_id_number_with_a_lower_case_check_x_is_accepted_and_stored_uppe
 
 
 @pytest.mark.django_db
+def test_a_person_without_evidence_is_refused_and_the_form_keeps_what_was_typed(client, staff):
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    data = person_objection(entry, evidence=None, name="王有据", statement="研发场地系租用，与申报不符。")
+
+    response = client.post(detail_url(announcement), data, REMOTE_ADDR=new_ip())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"evidence"}
+    html = response.content.decode()
+    assert "个人提出异议须上传证据材料。" in html
+    for typed in ("王有据", ID_NUMBER, "13800001234", "研发场地系租用，与申报不符。"):
+        assert typed in html, typed
+    assert not Objection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_person_without_evidence_and_an_organisation_without_its_letter(staff):
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    with pytest.raises(ActionRefused, match="个人提出异议须上传证据材料"):
+        lodge(entry, files=[])
+    with pytest.raises(ActionRefused, match="个人提出异议须上传证据材料"):  # a sealed letter is not evidence
+        lodge(entry, files=[(ObjectionFile.Kind.SEALED_LETTER, evidence_file())])
+    with pytest.raises(ActionRefused, match="单位提出异议须上传加盖公章的异议书"):
+        lodge(entry, kind=Objection.Kind.ORGANISATION, id_number="", contact_person="赵联系", files=[])
+    assert not Objection.objects.exists()
+    objection = lodge(entry)
+    assert [f.kind for f in objection.files.all()] == [ObjectionFile.Kind.EVIDENCE]
+
+
+@pytest.mark.django_db
 def test_an_organisation_needs_a_sealed_letter_and_a_contact(client, staff):
     _application, announcement = application_in_publicity(staff=staff)
     entry = announcement.entries.get()
@@ -564,9 +606,82 @@ def test_the_sixth_objection_within_an_hour_from_one_address_is_refused(client, 
     assert response.status_code == 200
     assert "同一网络地址提交异议过于频繁" in response.content.decode()
     assert Objection.objects.count() == 5
-    # Another address is not affected.
-    client.post(detail_url(announcement), person_objection(entry, statement="另一地址"), REMOTE_ADDR=new_ip())
+    # Another address (and another person) is not affected.
+    other = valid_id_number("11010519491231002")
+    client.post(
+        detail_url(announcement),
+        person_objection(entry, statement="另一地址", id_number=other),
+        REMOTE_ADDR=new_ip(),
+    )
     assert Objection.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_four_form_errors_then_a_success_do_not_block_an_address(client, staff):
+    """An office behind one NAT address: mistakes do not use up the limit of accepted objections."""
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    ip = new_ip()
+    for _n in range(4):
+        response = client.post(detail_url(announcement), person_objection(entry, phone="abc"), REMOTE_ADDR=ip)
+        assert "phone" in response.context["form"].errors
+    people = [valid_id_number(f"5001021990030{n:04d}") for n in range(6)]
+    for n in range(5):
+        response = client.post(
+            detail_url(announcement), person_objection(entry, id_number=people[n]), REMOTE_ADDR=ip
+        )
+        assert "受理编号" in response.content.decode(), n
+    assert Objection.objects.count() == 5
+
+    response = client.post(
+        detail_url(announcement), person_objection(entry, id_number=people[5]), REMOTE_ADDR=ip
+    )
+
+    assert "同一网络地址提交异议过于频繁" in response.content.decode()
+    assert Objection.objects.count() == 5
+    # What was typed and uploaded is kept for later.
+    assert response.context["form"]["name"].value() == "王异议" and response.context["stashed"] == {
+        "evidence": "证据.pdf"
+    }
+
+
+@pytest.mark.django_db
+def test_the_limit_counts_accepted_objections_per_id_number_from_any_address(client, staff):
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    for n in range(5):
+        client.post(
+            detail_url(announcement), person_objection(entry, statement=f"第{n}件"), REMOTE_ADDR=new_ip()
+        )
+    assert Objection.objects.count() == 5
+
+    response = client.post(detail_url(announcement), person_objection(entry), REMOTE_ADDR=new_ip())
+
+    assert "同一身份证号码一小时内提交的异议已达上限" in response.content.decode()
+    assert Objection.objects.count() == 5
+    with pytest.raises(ActionRefused, match="同一身份证号码"):  # the service itself, whoever calls it
+        lodge(entry, ip=None)
+    # An hour later the person may object again.
+    Objection.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    assert lodge(entry, ip=None).reference
+
+
+@pytest.mark.django_db
+def test_refused_forms_have_their_own_higher_limit_per_address(client, staff, settings):
+    settings.OBJECTION_FAILURES_PER_HOUR = 8
+    _application, announcement = application_in_publicity(staff=staff)
+    entry = announcement.entries.get()
+    ip = new_ip()
+    for _n in range(8):
+        response = client.post(detail_url(announcement), person_objection(entry, phone="abc"), REMOTE_ADDR=ip)
+        assert response.context["form"].errors
+
+    response = client.post(detail_url(announcement), person_objection(entry), REMOTE_ADDR=ip)
+
+    assert "同一网络地址提交失败的次数过多" in response.content.decode()
+    assert not Objection.objects.exists()
+    client.post(detail_url(announcement), person_objection(entry), REMOTE_ADDR=new_ip())  # others unaffected
+    assert Objection.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -612,7 +727,7 @@ def test_evidence_of_a_person_is_kept_across_a_wrong_id_number(client, staff):
 
     client.post(
         detail_url(announcement),
-        person_objection(entry, stash=first.context["stash_token"]),
+        person_objection(entry, stash=first.context["stash_token"], evidence=None),
         REMOTE_ADDR=new_ip(),
     )
 
@@ -650,7 +765,7 @@ def test_behind_a_trusted_proxy_the_rate_limit_counts_each_client_address(client
     for n in range(6):
         client.post(
             detail_url(announcement),
-            person_objection(entry, statement=f"第{n}件"),
+            person_objection(entry, statement=f"第{n}件", id_number=valid_id_number(f"5001021990030{n:04d}")),
             REMOTE_ADDR=proxy,
             HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}",
         )
@@ -818,6 +933,42 @@ def test_only_staff_see_the_objections_and_their_files(client, staff):
     download = client.get(urls[1])
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF_BYTES
     assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", [ObjectionFile.Kind.EVIDENCE, ObjectionFile.Kind.SEALED_LETTER])
+def test_an_objection_file_downloads_only_after_the_password_again_and_is_audited(client, staff, kind):
+    _application, announcement = application_in_publicity(staff=staff)
+    if kind == ObjectionFile.Kind.EVIDENCE:
+        objection = lodge(announcement.entries.get())
+    else:
+        objection = lodge(
+            announcement.entries.get(),
+            kind=Objection.Kind.ORGANISATION,
+            id_number="",
+            contact_person="赵联系",
+            files=[(kind, evidence_file("异议书.pdf"))],
+        )
+    item = objection.files.get()
+    url = reverse("evaluation:objection_file", args=[objection.pk, item.pk])
+    client.force_login(staff)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:reauth')}?{urlencode({'next': url})}"
+    assert not AuditEvent.objects.filter(action="objection.file_downloaded").exists()
+    # After the password, the re-authentication page sends the person back to the file.
+    back = client.post(reverse("accounts:reauth"), {"password": TEST_PASSWORD, "next": url})
+    assert back.status_code == 302 and back["Location"] == url
+    download = client.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF_BYTES
+    assert download["Cache-Control"] == "private, no-store"
+    [event] = AuditEvent.objects.filter(action="objection.file_downloaded")
+    assert (event.actor, event.target) == (staff, f"evaluation.ObjectionFile:{item.pk}")
+    assert objection.reference in event.detail
+    client.get(url)
+    assert AuditEvent.objects.filter(action="objection.file_downloaded").count() == 2  # each download
 
 
 @pytest.mark.django_db

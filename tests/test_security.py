@@ -51,6 +51,7 @@ from tests.factories import (
     ApplicationFactory,
     application_in,
     application_in_publicity,
+    objection_evidence,
     policy_version,
     user_with_role,
     valid_id_number,
@@ -1000,6 +1001,7 @@ def test_objectors_are_masked_until_one_is_shown_and_showing_is_audited(client):
             kind=Objection.Kind.PERSON,
             statement="研发人员数量与实际不符。",
             ip="198.51.100.80",
+            files=objection_evidence(),
             **person,
         )
         for person in (first, second)

@@ -16,6 +16,12 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-only-key-change-me-in-every-deployment")
+# ID numbers and personal phones are encrypted at rest (accounts.crypto): Fernet keys, the first encrypts,
+# all decrypt (rotation); the keyed hash that finds rows by ID number has a key of its own. The defaults
+# are for development only; production requires both from the environment.
+LOCAL_FIELD_KEYS = ("bG9jYWwtb25seS1maWVsZC1rZXktbm90LXNlY3JldCE=", "insecure-local-only-hash-key")
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[LOCAL_FIELD_KEYS[0]])
+FIELD_HASH_KEY = env("FIELD_HASH_KEY", default=LOCAL_FIELD_KEYS[1])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -68,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.PrivateResponseMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SecurityPolicyMiddleware",
@@ -194,6 +201,10 @@ TWO_FACTOR_ROLES = env.list(
 OTP_TOTP_ISSUER = "重庆市制造业创新中心管理平台"
 # Re-enter the password before sensitive actions (changing roles, personal data) within this many minutes.
 REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=10)
+# Public objections (evaluation.publicity): accepted ones per address and per ID number in the last hour;
+# refused forms (errors) per address and hour have their own, higher limit.
+OBJECTIONS_PER_HOUR = env.int("OBJECTIONS_PER_HOUR", default=5)
+OBJECTION_FAILURES_PER_HOUR = env.int("OBJECTION_FAILURES_PER_HOUR", default=20)
 # The audit log is kept at least this long; the cleanup never deletes younger records (a database trigger
 # refuses it as well).
 AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))

@@ -1,13 +1,22 @@
 """Production: behind a TLS-terminating load balancer, any number of gunicorn processes.
 
-``SECRET_KEY`` and ``ALLOWED_HOSTS`` must come from the environment; ``manage.py check --deploy`` is clean.
+``SECRET_KEY``, ``ALLOWED_HOSTS`` and the keys of the personal data (``FIELD_ENCRYPTION_KEYS``,
+``FIELD_HASH_KEY``) must come from the environment; ``manage.py check --deploy`` is clean.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import LOCAL_FIELD_KEYS, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+FIELD_HASH_KEY = env("FIELD_HASH_KEY")
+if set(LOCAL_FIELD_KEYS) & {*FIELD_ENCRYPTION_KEYS, FIELD_HASH_KEY}:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS / FIELD_HASH_KEY: the development keys are not for production."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,6 +5,8 @@ from config.settings.base import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
+FIELD_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWZpZWxkLWtleS1mb3ItcHl0ZXN0ISE="]  # fixed: tests compare stored rows
+FIELD_HASH_KEY = "test-only-hash-key"
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {
     "default": {
