@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import stash
 from accounts.decorators import page_permission
 from accounts.http import query_without_page
 from applications.feedback import show_refusal
@@ -97,17 +98,28 @@ def summary_edit(request, pk):
     figures = _figures(summary)
     max_mb = Policy.current().attachment_max_mb
     submitting = request.method == "POST" and "submit" in request.POST
+    # A browser cannot resend a file: one that passed its checks on a failed submission is kept in the
+    # upload stash and used again unless another one is chosen.
+    token = request.POST.get("stash") if request.method == "POST" else None
+    files = None
+    if request.method == "POST":
+        files = request.FILES.copy()
+        files.update(stash.restore(token, request.FILES))
     form = SummaryForm(
         request.POST or None,
-        request.FILES or None,
+        files or None,
         instance=summary,
         max_mb=max_mb,
         submitting=submitting,
     )
     if request.method == "POST":
         if form.is_valid():
-            return _save(request, summary, form, submitting)
+            response = _save(request, summary, form, submitting)
+            stash.discard(token)
+            return response
         messages.error(request, _("有内容需要更正，尚未保存。请按提示修改后再保存。"))
+        if "attachment" in request.FILES and "attachment" not in form.errors:
+            token = stash.keep(token, {"attachment": request.FILES["attachment"]})
     return render(
         request,
         "reports/summary_edit.html",
@@ -119,6 +131,8 @@ def summary_edit(request, pk):
             "attachments": summary.attachments.order_by("uploaded_at", "pk"),
             "is_overdue": summaries.is_overdue(summary),
             "max_mb": max_mb,
+            "stash_token": token or "",
+            "stashed": stash.names(token),
         },
     )
 

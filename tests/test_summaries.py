@@ -360,6 +360,31 @@ def test_attachments_are_checked_by_content_and_kept_with_the_draft(client, lead
     assert not SummaryAttachment.objects.exists()
 
 
+def test_a_chosen_attachment_is_kept_across_a_failed_submission(client, lead, summary):
+    """25.1: the PDF chosen with a form that fails comes back as kept, and is stored by the next save."""
+    client.force_login(lead)
+    url = reverse("reports:summary_edit", args=[summary.pk])
+    good = SimpleUploadedFile("审计报告.pdf", PDF_BYTES, content_type="application/pdf")
+    response = client.post(url, post_data(rd_staff="500", rd_expense="900", submit="1", attachment=good))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "以下文件已保留" in page and "审计报告.pdf" in page
+    assert "尚未上传附件。" not in page
+    token = response.context["stash_token"]
+    assert token and f'name="stash" value="{token}"' in page
+    assert not SummaryAttachment.objects.exists()
+
+    # The corrected form is sent without choosing the file again: the kept one is stored.
+    response = client.post(url, post_data(save="1", stash=token))
+    assert response.status_code == 302
+    attachment = SummaryAttachment.objects.get(summary=summary)
+    assert attachment.original_name == "审计报告.pdf"
+    assert attachment.file.read() == PDF_BYTES
+    # Used once: a later save with the same token stores nothing more.
+    client.post(url, post_data(save="1", stash=token))
+    assert SummaryAttachment.objects.filter(summary=summary).count() == 1
+
+
 # --- staff review --------------------------------------------------------------------------------------
 
 
