@@ -120,7 +120,9 @@ def test_the_chosen_attachment_survives_a_failed_submit(page, portal, tmp_path):
     submission stores it without choosing it again."""
     lead = user_with_role(Role.LEAD_UNIT, full_name="李明")
     staff = user_with_role(Role.COMMISSION_STAFF, full_name="张伟")
-    centre = awarded_centre(lead_user=lead, name="重庆市集成电路创新中心", award_date=datetime.date(2023, 6, 1))
+    centre = awarded_centre(
+        lead_user=lead, name="重庆市集成电路创新中心", award_date=datetime.date(2023, 6, 1)
+    )
     today = timezone.localdate()
     summaries.open_year(staff, today.year - 1, today + datetime.timedelta(days=30))
     audit = tmp_path / "审计报告.pdf"
