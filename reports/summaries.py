@@ -342,7 +342,7 @@ def remind_due(today: datetime.date | None = None) -> int:
                     notify(
                         recipients.get(summary.centre.lead_unit_id, []),
                         "summary_reminder",
-                        _context(summary, days_left=days),
+                        _context(summary, days_left=days_left),
                         link=edit_link(summary),
                     )
             except IntegrityError:  # another run recorded it first

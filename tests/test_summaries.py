@@ -473,6 +473,21 @@ def test_reminders_30_7_and_1_days_before_are_sent_once_each(staff, lead, centre
     assert notes.filter(recipient=lead, subject__contains="还有7天截止").count() == 1
 
 
+def test_a_caught_up_reminder_states_the_days_actually_left(client, staff, lead, summary):
+    """25.4: beat missed the 7-day mark; the reminder sent 5 days before says 5 days, not 7."""
+    assert summaries.remind_due(DUE - datetime.timedelta(days=5)) == 1
+    note = Notification.objects.get(recipient=lead, subject__contains="天截止")
+    assert "还有5天截止" in note.subject and "还有5天" in note.body
+    assert SummaryReminder.objects.get(summary=summary).days_before == 7
+    # Caught up on the due date itself: "today".
+    assert summaries.remind_due(DUE) == 1
+    note = Notification.objects.filter(recipient=lead, subject__contains="今天截止").get()
+    assert "还有0天" not in note.body and "今天" in note.body
+    # The lead unit reads the same in its notifications page.
+    client.force_login(lead)
+    assert "还有5天截止" in client.get(reverse("accounts:notifications")).content.decode()
+
+
 def test_a_summary_submitted_after_a_reminder_gets_no_more(staff, lead, summary):
     assert summaries.remind_due(DUE - datetime.timedelta(days=30)) == 1
     submitted(summary, lead)
