@@ -94,13 +94,29 @@ def end_expired_exclusions(today: date | None = None) -> int:
     return len(ended)
 
 
+def withdraw_title(centre: Centre, user, reason: str) -> Centre:
+    """撤销称号 (``centres.services.withdraw_title`` tells the lead unit and the district), and what the
+    centre no longer owes: its open assessment is closed (not graded), its unfiled summaries are not due."""
+    with transaction.atomic():
+        centre = centre_services.withdraw_title(centre, user, reason)
+        Assessment.objects.filter(centre=centre, confirmed_at__isnull=True, closed_at__isnull=True).update(
+            closed_at=timezone.now(), closed_reason=_("创新中心已撤销称号，考核评估终止。")
+        )
+    return centre
+
+
+def _refuse_closed(assessment: Assessment) -> None:
+    if assessment.closed_at:
+        raise ActionRefused(assessment.closed_reason or _("该考核评估已终止。"))
+
+
 def open_by_staff(centre: Centre, user) -> Assessment:
     """Staff may open the next cycle's assessment before its date."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以启动考核评估。"))
     if centre.status == Centre.Status.WITHDRAWN:
         raise ActionRefused(_("该创新中心已撤销称号。"))
-    if centre.assessments.filter(confirmed_at__isnull=True).exists():
+    if centre.assessments.filter(confirmed_at__isnull=True, closed_at__isnull=True).exists():
         raise ActionRefused(_("该创新中心还有未确认结果的考核评估，请先完成。"))
     cycle = (centre.assessments.order_by("-cycle").values_list("cycle", flat=True).first() or 0) + 1
     assessment = _create(centre, cycle, timezone.localdate())
@@ -110,6 +126,7 @@ def open_by_staff(centre: Centre, user) -> Assessment:
 
 
 def start_panel(assessment: Assessment, user, *, deadline) -> Assessment:
+    _refuse_closed(assessment)
     if assessment.panel_id:
         raise ActionRefused(_("该考核评估已有专家组。"))
     with transaction.atomic():
@@ -125,6 +142,7 @@ def score(assessment: Assessment, user) -> Assessment:
     """Close the panel and compute the total and the grade (staff then confirm)."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以汇总考核评分。"))
+    _refuse_closed(assessment)
     if assessment.panel_id is None:
         raise ActionRefused(_("尚未组建考核专家组。"))
     if assessment.confirmed_at:
@@ -148,6 +166,7 @@ def confirm(assessment: Assessment, user) -> Assessment:
     """Staff confirm the grade. 不合格 excludes the centre and its lead unit from support for some years."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以确认考核结果。"))
+    _refuse_closed(assessment)
     if not assessment.grade:
         raise ActionRefused(_("尚未汇总考核评分。"))
     if assessment.confirmed_at:

@@ -49,14 +49,43 @@ class WithdrawTitleForm(forms.Form):
 
 
 class NominationForm(forms.ModelForm):
+    """A new nomination (its outcome is 待定 until recorded on it with ``NominationOutcomeForm``)."""
+
     class Meta:
         model = Nomination
-        fields = ["kind", "nominated_on", "outcome", "outcome_date", "note"]
+        fields = ["kind", "nominated_on", "note"]
         widgets = {
-            "nominated_on": forms.DateInput(attrs={"type": "date"}),
-            "outcome_date": forms.DateInput(attrs={"type": "date"}),
+            "nominated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+class NominationOutcomeForm(forms.Form):
+    """登记结果 of one pending nomination: succeeded or failed, its date and document."""
+
+    nomination = forms.IntegerField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("结果"),
+        choices=[
+            (Nomination.Outcome.SUCCEEDED, Nomination.Outcome.SUCCEEDED.label),
+            (Nomination.Outcome.FAILED, Nomination.Outcome.FAILED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    outcome_date = forms.DateField(
+        label=gettext_lazy("结果日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    outcome_document = forms.CharField(label=gettext_lazy("结果文件（文号）"), max_length=200, required=False)
+    note = forms.CharField(
+        label=gettext_lazy("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, nomination=None, **kwargs):
+        prefix = f"outcome-{nomination.pk}" if nomination is not None else None
+        super().__init__(*args, prefix=prefix, **kwargs)
+        if nomination is not None:
+            self.fields["nomination"].initial = nomination.pk
 
 
 @page_permission("reports.my_centres")
@@ -115,29 +144,50 @@ def centre_page(request, pk):
     staff = request.user.has_perm("reports.manage_centres")
     withdraw_form = WithdrawTitleForm(request.POST if "withdraw_title" in request.POST else None)
     nomination_form = NominationForm(request.POST if "nominate" in request.POST else None)
+    nominations = list(centre.nominations.order_by("-nominated_on", "-pk"))
+    outcome_pk = request.POST.get("nomination_outcome") if request.method == "POST" else None
+    outcome_forms = {
+        n.pk: NominationOutcomeForm(request.POST if outcome_pk == str(n.pk) else None, nomination=n)
+        for n in nominations
+        if n.outcome == Nomination.Outcome.PENDING
+    }
     if request.method == "POST":
         if not staff:
             raise PermissionDenied
         try:
             if "withdraw_title" in request.POST and withdraw_form.is_valid():
-                centre_services.withdraw_title(centre, request.user, withdraw_form.cleaned_data["reason"])
+                assessments.withdraw_title(centre, request.user, withdraw_form.cleaned_data["reason"])
                 messages.success(request, _("已撤销称号。"))
                 return redirect("reports:centre", pk=pk)
             if "open_assessment" in request.POST:
                 assessment = assessments.open_by_staff(centre, request.user)
                 return redirect("reports:assessment", pk=assessment.pk)
             if "nominate" in request.POST and nomination_form.is_valid():
-                nomination = nomination_form.save(commit=False)
-                nomination.centre, nomination.name, nomination.recorded_by = centre, centre.name, request.user
-                nomination.save()
-                if (
-                    nomination.kind == Nomination.Kind.TO_NATIONAL
-                    and nomination.outcome == Nomination.Outcome.SUCCEEDED
-                ):
-                    centre.is_national = True
-                    centre.save(update_fields=["is_national"])
-                centre_services.add_event(centre, "nomination", request.user, str(nomination))
-                messages.success(request, _("已记录推荐升级。"))
+                data = nomination_form.cleaned_data
+                centre_services.nominate(
+                    centre,
+                    request.user,
+                    kind=data["kind"],
+                    nominated_on=data["nominated_on"],
+                    note=data["note"],
+                )
+                messages.success(request, _("已记录推荐升级，结果待定。结果公布后请在该条记录上登记。"))
+                return redirect("reports:centre", pk=pk)
+            form = outcome_forms.get(int(outcome_pk)) if (outcome_pk or "").isdigit() else None
+            if outcome_pk is not None and form is None:
+                raise ActionRefused(_("该推荐已登记结果或不存在，请刷新页面。"))
+            if form is not None and form.is_valid():
+                data = form.cleaned_data
+                nomination = next(n for n in nominations if n.pk == int(outcome_pk))
+                centre_services.record_outcome(
+                    nomination,
+                    request.user,
+                    outcome=data["outcome"],
+                    outcome_date=data["outcome_date"],
+                    document=data["outcome_document"],
+                    note=data["note"],
+                )
+                messages.success(request, _("已登记推荐结果。"))
                 return redirect("reports:centre", pk=pk)
         except ActionRefused as error:
             show_refusal(request, error)
@@ -149,6 +199,7 @@ def centre_page(request, pk):
             "centre": centre,
             "today": today,
             "support_year": centre.support_year(today),
+            "support": centre.support_state(today),
             "timeline": timeline(centre, staff=request.user.has_perm("evaluation.review")),
             "summaries": summaries,
             "comparison": [
@@ -156,7 +207,7 @@ def centre_page(request, pk):
                 for name in COMPARISON_FIELDS
             ],
             "assessments": centre.assessments.order_by("cycle"),
-            "nominations": centre.nominations.order_by("-nominated_on"),
+            "nominations": [(n, outcome_forms.get(n.pk)) for n in nominations],
             "missing_summaries": assessments.missing_summaries(centre, today) if staff else [],
             "staff": staff,
             "withdraw_form": withdraw_form,

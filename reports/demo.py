@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from centres import services as centre_services
 from centres.models import Centre, Nomination
+from reports import assessment as assessments
 from reports import summaries
 from reports.assessment import open_due_assessments
 from reports.models import AnnualSummary, ReportingYear
@@ -73,16 +74,15 @@ def seed(users) -> None:
     _fail_assessment(staff)
     silent = Centre.objects.filter(name=SILENT).exclude(status=Centre.Status.WITHDRAWN).first()
     if silent is not None:
-        centre_services.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
+        assessments.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
     centre = Centre.objects.filter(name="重庆市物联网创新中心").first()
     if centre is not None and not centre.nominations.exists():
-        Nomination.objects.create(
+        centre_services.nominate(
+            centre,
+            staff,
             kind=Nomination.Kind.TO_NATIONAL,
-            centre=centre,
-            name=centre.name,
             nominated_on=timezone.localdate(),
             note="推荐争创国家智能网联汽车创新中心（示范）",
-            recorded_by=staff,
         )
 
 

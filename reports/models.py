@@ -84,6 +84,7 @@ class AnnualSummary(ChoiceLabelsMixin, models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(_("审核意见"), blank=True)
+    overdue_notified_at = models.DateTimeField(_("逾期通知时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -180,6 +181,8 @@ class Assessment(ChoiceLabelsMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
+    closed_reason = models.CharField(_("终止原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("考核评估")
@@ -189,6 +192,10 @@ class Assessment(ChoiceLabelsMixin, models.Model):
 
     def __str__(self):
         return f"{self.centre} · {_('第%(n)d轮考核') % {'n': self.cycle}}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_at is None and self.closed_at is None
 
 
 class ProgrammeTarget(models.Model):

@@ -649,27 +649,48 @@ def test_staff_withdraw_a_title_with_a_reason_and_it_leaves_the_public_directory
     assert "撤销称号" in page.content.decode() and 'name="withdraw_title"' not in page.content.decode()
 
 
-def nominate(client, centre, **values):
-    data = {
-        "nominate": "1",
-        "kind": Nomination.Kind.TO_NATIONAL,
-        "nominated_on": "2025-03-01",
-        "outcome": Nomination.Outcome.SUCCEEDED,
-        "outcome_date": "2025-09-01",
-        "note": "工信部批复组建。",
-        **values,
-    }
-    return client.post(reverse("reports:centre", args=[centre.pk]), data)
+def nominate(client, centre, outcome=Nomination.Outcome.SUCCEEDED, outcome_date="2025-09-01", **values):
+    """Record a nomination on the centre page, then (unless pending) its outcome on the same record."""
+    url = reverse("reports:centre", args=[centre.pk])
+    data = {"nominate": "1", "kind": Nomination.Kind.TO_NATIONAL, "nominated_on": "2025-03-01", **values}
+    response = client.post(url, data)
+    if outcome == Nomination.Outcome.PENDING or response.status_code != 302:
+        return response
+    nomination = Nomination.objects.get(centre=centre, outcome=Nomination.Outcome.PENDING)
+    prefix = f"outcome-{nomination.pk}"
+    return client.post(
+        url,
+        {
+            "nomination_outcome": nomination.pk,
+            f"{prefix}-nomination": nomination.pk,
+            f"{prefix}-outcome": outcome,
+            f"{prefix}-outcome_date": outcome_date,
+            f"{prefix}-note": "工信部批复组建。",
+        },
+    )
 
 
 def test_staff_record_a_national_nomination_that_marks_the_centre_national(client, staff, centre):
     client.force_login(staff)
     # Pending first: recorded, not yet national.
-    assert nominate(client, centre, outcome=Nomination.Outcome.PENDING, outcome_date="").status_code == 302
+    assert nominate(client, centre, outcome=Nomination.Outcome.PENDING).status_code == 302
     centre.refresh_from_db()
     assert centre.is_national is False
 
-    assert nominate(client, centre).status_code == 302
+    # The outcome is recorded on the same nomination.
+    assert nominate(client, centre).status_code == 200  # a second pending one of the same kind is refused
+    nomination = Nomination.objects.get(centre=centre)
+    prefix = f"outcome-{nomination.pk}"
+    response = client.post(
+        reverse("reports:centre", args=[centre.pk]),
+        {
+            "nomination_outcome": nomination.pk,
+            f"{prefix}-nomination": nomination.pk,
+            f"{prefix}-outcome": Nomination.Outcome.SUCCEEDED,
+            f"{prefix}-outcome_date": "2025-09-01",
+        },
+    )
+    assert response.status_code == 302
     centre.refresh_from_db()
     assert centre.is_national is True
     succeeded = Nomination.objects.get(centre=centre, outcome=Nomination.Outcome.SUCCEEDED)
@@ -679,7 +700,7 @@ def test_staff_record_a_national_nomination_that_marks_the_centre_national(clien
         staff,
     )
     assert succeeded.outcome_date == D(2025, 9, 1)
-    assert CentreEvent.objects.filter(centre=centre, action="nomination").count() == 2
+    assert CentreEvent.objects.filter(centre=centre, action__startswith="nomination").count() == 2
 
     listing = client.get(reverse("reports:centres")).content.decode()
     assert '重庆市甲创新中心</a> <span class="badge text-bg-success">国家级</span>' in listing

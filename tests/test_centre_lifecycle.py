@@ -1,0 +1,235 @@
+"""After recognition, issue 25 and 15.6: title withdrawal tells the lead unit and the district and closes what
+the centre owed; a nomination is one record whose outcome is recorded on it; nominations refuse withdrawn and
+excluded centres; an excluded centre is in no support year."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Notification
+from accounts.roles import Role
+from applications.services import ActionRefused
+from centres import services as centre_services
+from centres.models import Centre, CentreEvent, Nomination
+from reports import assessment as assessments
+from tests.factories import awarded_centre, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+Kind, Outcome = Nomination.Kind, Nomination.Outcome
+
+
+@pytest.fixture
+def staff(db):
+    return user_with_role(Role.COMMISSION_STAFF, full_name="张伟")
+
+
+@pytest.fixture
+def lead(db):
+    return user_with_role(Role.LEAD_UNIT, full_name="李明")
+
+
+@pytest.fixture
+def district(db):
+    return user_with_role(Role.DISTRICT_STAFF, full_name="王芳")  # 渝北区, the lead unit's district
+
+
+@pytest.fixture
+def centre(lead):
+    return awarded_centre(lead_user=lead, award_date=D(2021, 6, 1), name="重庆市甲创新中心")
+
+
+def today():
+    return timezone.localdate()
+
+
+# --- 25.2 title withdrawal ---------------------------------------------------------------------------------
+
+
+def test_withdrawing_a_title_tells_the_lead_unit_and_the_district_with_the_reason(
+    staff, lead, district, centre, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assessments.withdraw_title(centre, staff, "连续两年未报送年度工作总结。")
+    centre.refresh_from_db()
+    assert centre.status == Centre.Status.WITHDRAWN
+    assert centre.withdrawn_on == today() and centre.withdrawal_reason == "连续两年未报送年度工作总结。"
+    for person in (lead, district):
+        note = Notification.objects.get(recipient=person)
+        assert "撤销称号" in note.subject and "连续两年未报送年度工作总结。" in note.body
+        assert note.link == reverse("reports:centre", args=[centre.pk])
+    assert not Notification.objects.filter(recipient=staff).exists()
+    assert {m.to[0] for m in mail.outbox} >= {lead.email, district.email}
+
+
+def test_a_title_is_withdrawn_once_by_staff_only_and_with_a_reason(staff, lead, centre):
+    with pytest.raises(ActionRefused, match="只有市经济信息委"):
+        centre_services.withdraw_title(centre, lead, "理由")
+    with pytest.raises(ActionRefused, match="写明理由"):
+        centre_services.withdraw_title(centre, staff, "  ")
+    centre_services.withdraw_title(centre, staff, "理由")
+    with pytest.raises(ActionRefused, match=r"已于.*撤销称号"):
+        centre_services.withdraw_title(centre, staff, "再来一次")
+    assert CentreEvent.objects.filter(centre=centre, action="title_withdrawn").count() == 1
+
+
+def test_the_lead_units_home_shows_the_withdrawal_and_its_reason(client, staff, lead, centre):
+    client.force_login(staff)
+    client.post(
+        reverse("reports:centre", args=[centre.pk]),
+        {"withdraw_title": "1", "reason": "连续两年未报送年度工作总结。", "confirm": "on"},
+    )
+    assert Notification.objects.filter(recipient=lead, subject__contains="撤销称号").exists()
+    client.force_login(lead)
+    page = client.get(reverse("applications:lead_home")).content.decode()
+    assert f'data-withdrawn="{centre.pk}"' in page
+    assert f"已于{today():%Y-%m-%d}被撤销" in page and "连续两年未报送年度工作总结。" in page
+    # The centre page says when, without an end date (a withdrawal does not end).
+    centre_page = client.get(reverse("reports:centre", args=[centre.pk])).content.decode()
+    assert f"撤销称号（{today():%Y-%m-%d}撤销）" in centre_page
+
+
+def test_a_withdrawal_after_an_exclusion_shows_no_end_date(client, staff, centre):
+    centre_services.exclude(centre, staff, decided_on=today(), years=3, reason="不合格")
+    assessments.withdraw_title(Centre.objects.get(pk=centre.pk), staff, "考核不合格，撤销称号。")
+    client.force_login(staff)
+    page = client.get(reverse("reports:centre", args=[centre.pk])).content.decode()
+    status = page.split('id="centre-status">', 1)[1].split("</dd>", 1)[0]
+    assert "撤销称号" in status and "至" not in status
+    listing = client.get(reverse("reports:centres")).content.decode()
+    assert f"撤销称号（{today():%Y-%m-%d}撤销）" in listing
+
+
+def test_a_withdrawn_centres_open_assessment_closes(staff, centre):
+    assessment = assessments.open_by_staff(centre, staff)
+    assessments.withdraw_title(centre, staff, "撤销")
+    assessment.refresh_from_db()
+    assert assessment.closed_at is not None and not assessment.is_open and not assessment.grade
+    with pytest.raises(ActionRefused, match="终止"):
+        assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    assert assessments.open_due_assessments(today=D(2030, 6, 1)) == 0
+
+
+# --- 25.5 and 15.6 nominations ------------------------------------------------------------------------------
+
+
+def test_a_nomination_is_one_record_whose_outcome_is_recorded_later(staff, centre):
+    nomination = centre_services.nominate(centre, staff, kind=Kind.TO_NATIONAL, nominated_on=D(2025, 3, 1))
+    assert nomination.outcome == Outcome.PENDING and nomination.name == centre.name
+    with pytest.raises(ActionRefused, match="尚无结果"):
+        centre_services.nominate(centre, staff, kind=Kind.TO_NATIONAL, nominated_on=D(2025, 4, 1))
+    with pytest.raises(ActionRefused, match="不能早于推荐日期"):
+        centre_services.record_outcome(
+            nomination, staff, outcome=Outcome.SUCCEEDED, outcome_date=D(2025, 1, 1)
+        )
+    centre_services.record_outcome(
+        nomination,
+        staff,
+        outcome=Outcome.SUCCEEDED,
+        outcome_date=D(2025, 9, 1),
+        document="工信部函〔2025〕8号",
+    )
+    nomination.refresh_from_db()
+    assert (nomination.outcome, nomination.outcome_date, nomination.outcome_document) == (
+        Outcome.SUCCEEDED,
+        D(2025, 9, 1),
+        "工信部函〔2025〕8号",
+    )
+    assert Nomination.objects.filter(centre=centre).count() == 1
+    assert Centre.objects.get(pk=centre.pk).is_national
+    with pytest.raises(ActionRefused, match="已于2025-09-01登记结果"):
+        centre_services.record_outcome(nomination, staff, outcome=Outcome.FAILED, outcome_date=D(2025, 9, 2))
+
+
+def test_the_database_holds_one_pending_nomination_per_centre_and_kind(staff, centre):
+    centre_services.nominate(centre, staff, kind=Kind.TO_NATIONAL, nominated_on=D(2025, 3, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Nomination.objects.create(
+            kind=Kind.TO_NATIONAL,
+            centre=centre,
+            name=centre.name,
+            nominated_on=D(2025, 3, 2),
+            recorded_by=staff,
+        )
+
+
+def test_staff_record_the_outcome_on_the_centre_page_without_a_second_entry(client, staff, centre):
+    url = reverse("reports:centre", args=[centre.pk])
+    client.force_login(staff)
+    response = client.post(url, {"nominate": "1", "kind": Kind.TO_NATIONAL, "nominated_on": "2025-03-01"})
+    assert response.status_code == 302
+    nomination = Nomination.objects.get(centre=centre)
+    page = client.get(url).content.decode()
+    assert f'name="nomination_outcome" value="{nomination.pk}"' in page and "登记结果" in page
+
+    prefix = f"outcome-{nomination.pk}"
+    # An incomplete outcome comes back with the error and keeps what was typed.
+    response = client.post(
+        url,
+        {
+            "nomination_outcome": nomination.pk,
+            f"{prefix}-nomination": nomination.pk,
+            f"{prefix}-outcome": "succeeded",
+        },
+    )
+    assert response.status_code == 200 and "结果日期" in response.content.decode()
+    response = client.post(
+        url,
+        {
+            "nomination_outcome": nomination.pk,
+            f"{prefix}-nomination": nomination.pk,
+            f"{prefix}-outcome": "succeeded",
+            f"{prefix}-outcome_date": "2025-09-01",
+            f"{prefix}-outcome_document": "工信部函〔2025〕8号",
+        },
+    )
+    assert response.status_code == 302
+    assert Nomination.objects.filter(centre=centre).count() == 1
+    nomination.refresh_from_db()
+    assert nomination.outcome == Outcome.SUCCEEDED
+    page = client.get(url).content.decode()
+    assert "成功" in page and "工信部函〔2025〕8号" in page and "待定" not in page
+    assert Centre.objects.get(pk=centre.pk).is_national
+
+
+def test_nominations_refuse_withdrawn_and_excluded_centres(client, staff, lead, centre):
+    excluded = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), award_date=D(2021, 6, 1))
+    centre_services.exclude(excluded, staff, decided_on=today(), years=3, reason="不合格")
+    until = Centre.objects.get(pk=excluded.pk).excluded_until
+    with pytest.raises(ActionRefused, match=f"{until:%Y-%m-%d}前暂停支持"):
+        centre_services.nominate(excluded, staff, kind=Kind.TO_NATIONAL, nominated_on=today())
+    centre_services.withdraw_title(centre, staff, "撤销")
+    with pytest.raises(ActionRefused, match="撤销称号，不能推荐升级"):
+        centre_services.nominate(centre, staff, kind=Kind.TO_NATIONAL, nominated_on=today())
+    with pytest.raises(ActionRefused, match="只有市经济信息委"):
+        centre_services.nominate(excluded, lead, kind=Kind.TO_NATIONAL, nominated_on=today())
+    # Through the page: refused with the reason, nothing written.
+    client.force_login(staff)
+    response = client.post(
+        reverse("reports:centre", args=[excluded.pk]),
+        {"nominate": "1", "kind": Kind.TO_NATIONAL, "nominated_on": today().isoformat()},
+        follow=True,
+    )
+    assert "暂停支持，不能推荐升级" in response.content.decode()
+    assert not Nomination.objects.exists()
+
+
+def test_an_excluded_centre_is_in_no_support_year(client, staff, lead):
+    award = today().replace(year=today().year - 1)  # in its second support year by the calendar
+    centre = awarded_centre(lead_user=lead, award_date=award)
+    assert centre.support_year(today()) == 2
+    centre_services.exclude(centre, staff, decided_on=today(), years=3, reason="不合格")
+    centre.refresh_from_db()
+    assert centre.support_year(today()) is None
+    assert centre.support_state(today()) == {"code": "excluded", "year": None, "until": centre.excluded_until}
+    assert centre.support_year(centre.excluded_until) is None  # past the support years by then anyway
+    client.force_login(lead)
+    page = client.get(reverse("reports:centre", args=[centre.pk])).content.decode()
+    support = page.split('id="support-state">', 1)[1].split("</span>", 1)[0]
+    assert f"暂停支持（至{centre.excluded_until:%Y-%m-%d}）" in support
+    assert "当前为第" not in page
