@@ -100,7 +100,8 @@ def withdraw_title(centre: Centre, user, reason: str, today: date | None = None)
 # --- nominations (推荐升级): one record per nomination, its outcome recorded on it later ------------------
 
 
-def _nominable(centre: Centre, today: date) -> None:
+def check_nominable(centre: Centre, today: date) -> None:
+    """Refuse a nomination of a withdrawn centre, or of one excluded on ``today``."""
     if centre.status == Centre.Status.WITHDRAWN:
         raise ActionRefused(
             _("该创新中心已于%(date)s撤销称号，不能推荐升级。")
@@ -123,7 +124,7 @@ def nominate(centre: Centre, user, *, kind: str, nominated_on: date, note: str =
         raise ActionRefused(_("推荐日期不能晚于今天。"))
     with transaction.atomic():
         locked = _lock(centre)
-        _nominable(locked, today)
+        check_nominable(locked, today)
         pending = locked.nominations.filter(kind=kind, outcome=Nomination.Outcome.PENDING).first()
         if pending is not None:
             raise ActionRefused(

@@ -134,8 +134,20 @@ def assignment_page(request, pk):
             "form": form,
             "locked": locked,
             "sheet": assignment.sheet,
+            "assessment_summaries": _assessment_summaries(assignment.panel),
         },
     )
+
+
+def _assessment_summaries(panel) -> list:
+    """The annual summaries attached to the three-year assessment this panel scores (reached by relation
+    name: the assessment lives in a higher app), oldest year first; empty for a review panel."""
+    if panel.kind != ScoreSheetTemplate.Kind.ASSESSMENT:
+        return []
+    assessment = getattr(panel, "assessment", None)
+    if assessment is None:
+        return []
+    return list(assessment.summaries.select_related("reporting_year").order_by("reporting_year__year"))
 
 
 # --- staff: the panel ---------------------------------------------------------------------------------------

@@ -49,8 +49,13 @@ def _create(centre: Centre, cycle: int, due_on: date) -> Assessment | None:
             assessment = Assessment.objects.create(centre=centre, cycle=cycle, due_on=due_on)
     except IntegrityError:
         return None
-    years = range(due_on.year - 3, due_on.year)
-    assessment.summaries.set(AnnualSummary.objects.filter(centre=centre, reporting_year__year__in=years))
+    assessment.summaries.set(
+        AnnualSummary.objects.filter(
+            centre=centre,
+            reporting_year__year__in=period_years(assessment),
+            state=AnnualSummary.State.ACCEPTED,
+        )
+    )
     notify(
         users_with_role(Role.COMMISSION_STAFF),
         "assessment_due",
@@ -58,6 +63,25 @@ def _create(centre: Centre, cycle: int, due_on: date) -> Assessment | None:
         link=reverse("reports:assessment", args=[assessment.pk]),
     )
     return assessment
+
+
+def period_years(assessment: Assessment, policy: Policy | None = None) -> range:
+    """The reporting years an assessment covers: the policy's interval of years before its due year."""
+    interval = (policy or Policy.current()).assessment_interval_years
+    return range(assessment.due_on.year - interval, assessment.due_on.year)
+
+
+def attach_accepted_summary(summary: AnnualSummary) -> int:
+    """A summary accepted after its centre's assessment opened joins that (still open) assessment, if its
+    year is in the assessed period. Called by ``summaries.accept_summary`` in its transaction."""
+    attached = 0
+    for assessment in Assessment.objects.filter(
+        centre_id=summary.centre_id, confirmed_at__isnull=True, closed_at__isnull=True
+    ):
+        if summary.reporting_year.year in period_years(assessment):
+            assessment.summaries.add(summary)
+            attached += 1
+    return attached
 
 
 def open_due_assessments(today: date | None = None) -> int:

@@ -129,18 +129,22 @@ def test_a_missed_run_opens_each_missing_cycle_once(staff):
     assert cycles(centre) == [(1, D(2021, 3, 15)), (2, D(2024, 3, 15)), (3, D(2027, 3, 15))]
 
 
-def test_the_summaries_of_the_three_preceding_years_are_attached(staff, centre):
+def test_the_accepted_summaries_of_the_three_preceding_years_are_attached(staff, centre):
     other = awarded_centre(award_date=AWARD, name="重庆市乙创新中心")
     summaries = {}
     for year in range(2020, 2026):
         reporting_year = ReportingYear.objects.create(year=year, due_date=D(year + 1, 3, 31), opened_by=staff)
-        summaries[year] = AnnualSummary.objects.create(centre=centre, reporting_year=reporting_year)
-        AnnualSummary.objects.create(centre=other, reporting_year=reporting_year)
+        summaries[year] = AnnualSummary.objects.create(
+            centre=centre, reporting_year=reporting_year, state=AnnualSummary.State.ACCEPTED
+        )
+        AnnualSummary.objects.create(centre=other, reporting_year=reporting_year, state="accepted")
+    AnnualSummary.objects.filter(pk=summaries[2022].pk).update(state=AnnualSummary.State.DRAFT)
 
     open_due_assessments(today=D(2024, 6, 1))
-    # Due 2024-06-01: the reporting years 2021, 2022, 2023 (not 2020, not 2024), of this centre only.
+    # Due 2024-06-01: the reporting years 2021, 2022, 2023 (not 2020, not 2024), of this centre only, and
+    # only what staff accepted (the 2022 draft is not a summary yet).
     assessment = Assessment.objects.get(centre=centre, cycle=1)
-    assert set(assessment.summaries.all()) == {summaries[2021], summaries[2022], summaries[2023]}
+    assert set(assessment.summaries.all()) == {summaries[2021], summaries[2023]}
     assert {s.reporting_year.year for s in Assessment.objects.get(centre=other).summaries.all()} == {
         2021,
         2022,

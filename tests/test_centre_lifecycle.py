@@ -233,3 +233,68 @@ def test_an_excluded_centre_is_in_no_support_year(client, staff, lead):
     support = page.split('id="support-state">', 1)[1].split("</span>", 1)[0]
     assert f"暂停支持（至{centre.excluded_until:%Y-%m-%d}）" in support
     assert "当前为第" not in page
+
+
+# --- 25.3 the assessed period's summaries -------------------------------------------------------------------
+
+
+def _accepted(centre, lead, staff, year):
+    from reports import summaries
+    from reports.models import AnnualSummary, ReportingYear
+
+    reporting_year, _ = ReportingYear.objects.get_or_create(
+        year=year, defaults={"due_date": D(year + 1, 3, 31), "opened_by": staff}
+    )
+    summary = AnnualSummary.objects.create(
+        centre=centre, reporting_year=reporting_year, work_summary="建成中试线。", next_year_plan="扩大成员。"
+    )
+    summaries.submit_summary(summary, lead)
+    return summaries.accept_summary(summary, staff)
+
+
+def test_the_assessed_period_follows_the_policys_interval(staff, lead):
+    from tests.factories import policy_version
+
+    policy_version(assessment_interval_years=2)
+    centre = awarded_centre(lead_user=lead, award_date=D(2021, 6, 1))
+    accepted = {year: _accepted(centre, lead, staff, year) for year in (2020, 2021, 2022)}
+    assessments.open_due_assessments(today=D(2023, 6, 1))  # award + 2 years
+    assessment = centre.assessments.get(cycle=1)
+    assert assessment.due_on == D(2023, 6, 1)
+    assert set(assessment.summaries.all()) == {accepted[2021], accepted[2022]}  # not 2020 (3 years back)
+
+
+def test_a_summary_accepted_after_the_assessment_opened_is_attached(client, staff, lead, centre):
+    from evaluation import panels
+    from tests.factories import declare_no_conflict, expert_with_profile
+
+    assessment = assessments.open_by_staff(centre, staff)  # due today: the three years before this one
+    assert not assessment.summaries.exists()
+    last_year = today().year - 1
+    summary = _accepted(centre, lead, staff, last_year)
+    old = _accepted(centre, lead, staff, last_year - 3)  # before the assessed period
+    assert list(assessment.summaries.all()) == [summary]
+    assert old not in assessment.summaries.all()
+
+    # Staff see it on the assessment page.
+    client.force_login(staff)
+    page = client.get(reverse("reports:assessment", args=[assessment.pk])).content.decode()
+    assert f"{last_year}" in page.split("附年度总结", 1)[1].split("</p>", 1)[0]
+
+    # The expert reads it beside the indicator sheet, and may open it; before declaring, not.
+    assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    assessment.refresh_from_db()
+    expert = expert_with_profile(full_name="专家甲")
+    (assignment,) = panels.assign(assessment.panel, staff, [expert])
+    client.force_login(expert)
+    summary_url = reverse("reports:summary", args=[summary.pk])
+    assert client.get(summary_url).status_code == 403
+    declare_no_conflict(assignment)
+    page = client.get(reverse("evaluation:assignment", args=[assignment.pk])).content.decode()
+    assert 'id="assessed-summaries"' in page and summary_url in page
+    assert client.get(summary_url).status_code == 200
+    assert client.get(reverse("reports:summary", args=[old.pk])).status_code == 403
+    # A summary accepted once the assessment is confirmed or closed is not attached any more.
+    assessments.withdraw_title(centre, staff, "撤销")
+    later = _accepted(Centre.objects.get(pk=centre.pk), lead, staff, last_year - 1)
+    assert later not in assessment.summaries.all()
