@@ -127,6 +127,15 @@ def reporting_centres(year: int):
     return Centre.objects.filter(status__in=REPORTING_STATUSES, award_date__lte=datetime.date(year, 12, 31))
 
 
+def next_year_to_open(today: datetime.date | None = None) -> int | None:
+    """The year the "open a reporting year" form offers: the one after the latest opened (last year if none
+    is open yet), or None when that would be a year not yet begun."""
+    today = today or timezone.localdate()
+    latest = ReportingYear.objects.order_by("-year").values_list("year", flat=True).first()
+    year = latest + 1 if latest is not None else today.year - 1
+    return year if year <= today.year else None
+
+
 def open_year(user, year: int, due_date: datetime.date | None = None) -> ReportingYear:
     """Open reporting ``year``: a draft summary for every reporting centre, and a notice to its lead unit."""
     if not user.has_perm("reports.manage_years"):

@@ -266,7 +266,9 @@ def summary_review(request, pk):
 @page_permission("reports.manage_years")
 def years(request):
     """年度总结报送: the reporting years with their progress, and the form that opens a new one."""
-    form = OpenYearForm(request.POST or None, default_due=summaries.default_due_date)
+    form = OpenYearForm(
+        request.POST or None, default_due=summaries.default_due_date, next_year=summaries.next_year_to_open()
+    )
     if request.method == "POST" and form.is_valid():
         try:
             reporting_year = summaries.open_year(

@@ -194,6 +194,24 @@ def test_staff_open_a_year_from_the_years_page(client, staff, centre):
     assert ReportingYear.objects.count() == 1
 
 
+def test_the_open_form_offers_the_next_year_that_can_be_opened(client, staff, centre):
+    """Minor of 25: not a year already open, and a due date that opening accepts."""
+    client.force_login(staff)
+    today = timezone.localdate()
+    summaries.open_year(staff, today.year - 1)
+    form = client.get(reverse("reports:years")).context["form"]
+    assert form["year"].initial == today.year
+    assert form["due_date"].initial == summaries.default_due_date(today.year)
+    response = client.post(
+        reverse("reports:years"),
+        {"year": form["year"].initial, "due_date": form["due_date"].initial.isoformat(), "confirm": "on"},
+    )
+    assert response["Location"] == reverse("reports:year", args=[today.year])
+    # Every year up to this one is open: nothing is pre-filled.
+    form = client.get(reverse("reports:years")).context["form"]
+    assert form["year"].initial is None and form["due_date"].initial is None
+
+
 # --- the lead unit fills, saves and submits ------------------------------------------------------------
 
 
