@@ -22,25 +22,8 @@ from centres.models import Centre, Nomination
 from evaluation.forms import PanelForm
 from evaluation.panel_views import render_panel
 from reports import assessment as assessments
-from reports.models import AnnualSummary, Assessment
-
-COMPARISON_FIELDS = [
-    "revenue_transfer",
-    "revenue_incubation",
-    "revenue_contract_rd",
-    "revenue_testing",
-    "revenue_public_service",
-    "rd_expense",
-    "total_cost",
-    "rd_staff",
-    "employees",
-    "patents_filed",
-    "patents_granted",
-    "standards_led",
-    "technologies_transferred",
-    "firms_incubated",
-    "talents_recruited",
-]
+from reports import summaries as summary_services
+from reports.models import Assessment
 
 
 class WithdrawTitleForm(forms.Form):
@@ -136,11 +119,7 @@ def _centre(request, pk) -> Centre:
 def centre_page(request, pk):
     centre = _centre(request, pk)
     today = timezone.localdate()
-    summaries = list(
-        AnnualSummary.objects.filter(centre=centre)
-        .select_related("reporting_year")
-        .order_by("reporting_year__year")
-    )
+    comparison = summary_services.comparison(centre, include_unfiled=True)
     staff = request.user.has_perm("reports.manage_centres")
     withdraw_form = WithdrawTitleForm(request.POST if "withdraw_title" in request.POST else None)
     nomination_form = NominationForm(request.POST if "nominate" in request.POST else None)
@@ -201,11 +180,8 @@ def centre_page(request, pk):
             "support_year": centre.support_year(today),
             "support": centre.support_state(today),
             "timeline": timeline(centre, staff=request.user.has_perm("evaluation.review")),
-            "summaries": summaries,
-            "comparison": [
-                (AnnualSummary._meta.get_field(name).verbose_name, [getattr(s, name) for s in summaries])
-                for name in COMPARISON_FIELDS
-            ],
+            "summaries": comparison["summaries"],
+            "comparison": comparison["rows"],
             "assessments": centre.assessments.order_by("cycle"),
             "nominations": [(n, outcome_forms.get(n.pk)) for n in nominations],
             "missing_summaries": assessments.missing_summaries(centre, today) if staff else [],

@@ -79,6 +79,7 @@ class AnnualSummary(ChoiceLabelsMixin, models.Model):
     next_year_plan = models.TextField(_("下一年度工作计划"), blank=True)
 
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -116,6 +117,22 @@ class AnnualSummary(ChoiceLabelsMixin, models.Model):
     @property
     def rd_expense_ratio(self):
         return (self.rd_expense * 100 / self.total_cost) if self.total_cost else None
+
+    @property
+    def is_filed(self) -> bool:
+        return self.state in (self.State.SUBMITTED, self.State.ACCEPTED)
+
+    @property
+    def is_late(self) -> bool:
+        """Filed after the due date (the first submission counts: a return and resubmission is not late)."""
+        from django.utils import timezone
+
+        first = self.first_submitted_at or self.submitted_at
+        return (
+            self.is_filed
+            and first is not None
+            and timezone.localtime(first).date() > self.reporting_year.due_date
+        )
 
     @property
     def rd_staff_ratio(self):

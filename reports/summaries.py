@@ -47,8 +47,13 @@ def default_due_date(year: int, policy: Policy | None = None) -> datetime.date:
     return datetime.date(year + 1, month, day)
 
 
+def owed_condition() -> Q:
+    """Summaries still owed: a centre whose title was withdrawn owes nothing any more."""
+    return ~Q(centre__status=Centre.Status.WITHDRAWN)
+
+
 def overdue_condition(today: datetime.date) -> Q:
-    return Q(reporting_year__due_date__lt=today) & ~Q(state__in=DONE_STATES)
+    return Q(reporting_year__due_date__lt=today) & ~Q(state__in=DONE_STATES) & owed_condition()
 
 
 def overdue(today: datetime.date | None = None):
@@ -67,7 +72,11 @@ def with_overdue(queryset, today: datetime.date | None = None):
 
 def is_overdue(summary: AnnualSummary, today: datetime.date | None = None) -> bool:
     today = today or timezone.localdate()
-    return summary.state not in DONE_STATES and today > summary.reporting_year.due_date
+    return (
+        summary.state not in DONE_STATES
+        and today > summary.reporting_year.due_date
+        and summary.centre.status != Centre.Status.WITHDRAWN
+    )
 
 
 def missing_for_submission(summary: AnnualSummary) -> list[str]:
@@ -221,7 +230,8 @@ def submit_summary(summary: AnnualSummary, user) -> AnnualSummary:
         resubmitted = locked.state == State.RETURNED
         locked.state = State.SUBMITTED
         locked.submitted_at = timezone.now()
-        locked.save(update_fields=["state", "submitted_at", "updated_at"])
+        locked.first_submitted_at = locked.first_submitted_at or locked.submitted_at
+        locked.save(update_fields=["state", "submitted_at", "first_submitted_at", "updated_at"])
         notify(
             users_with_role(Role.COMMISSION_STAFF),
             "summary_submitted",
@@ -340,6 +350,7 @@ def remind_due(today: datetime.date | None = None) -> int:
             continue
         pending = list(
             reporting_year.summaries.exclude(state__in=DONE_STATES)
+            .filter(owed_condition())
             .exclude(reminders__days_before=days)
             .select_related("centre", "reporting_year")
             .order_by("pk")
@@ -361,6 +372,44 @@ def remind_due(today: datetime.date | None = None) -> int:
                 continue
             sent += 1
     return sent
+
+
+def notify_overdue(today: datetime.date | None = None) -> int:
+    """Beat (daily, with the reminders): tell each lead unit once when its summary becomes overdue, and staff
+    in one digest per run listing the summaries that became overdue. Returns the number of lead-unit notices.
+
+    ``overdue_notified_at`` is set by a guarded UPDATE, so a second run or a racing worker tells nobody again.
+    """
+    today = today or timezone.localdate()
+    candidates = list(
+        AnnualSummary.objects.filter(overdue_condition(today), overdue_notified_at__isnull=True)
+        .select_related("centre", "reporting_year")
+        .order_by("reporting_year__year", "centre__name", "pk")
+    )
+    recipients = lead_users_by_organisation(s.centre.lead_unit_id for s in candidates)
+    told = []
+    with transaction.atomic():
+        for summary in candidates:
+            claimed = AnnualSummary.objects.filter(pk=summary.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            notify(
+                recipients.get(summary.centre.lead_unit_id, []),
+                "summary_overdue",
+                _context(summary),
+                link=edit_link(summary),
+            )
+            told.append(summary)
+        if told:
+            notify(
+                users_with_role(Role.COMMISSION_STAFF),
+                "summary_overdue_digest",
+                {"summaries": told, "count": len(told)},
+                link=reverse("reports:years"),
+            )
+    return len(told)
 
 
 # --- year on year ------------------------------------------------------------------------------------------
@@ -398,21 +447,21 @@ COMPARISON_ROWS = [
 ]
 
 
-def comparison(centre, states=DONE_STATES) -> dict:
+def comparison(centre, states=DONE_STATES, *, include_unfiled: bool = False) -> dict:
     """The centre's key figures year by year (oldest first), from its summaries in ``states``, in one query.
 
     Returns ``{"years": [2024, 2025, ...], "summaries": [...], "rows": [{"label", "kind", "values",
     "change"}]}`` where ``change`` is the last year's value minus the year before (None if fewer than two
-    years or a ratio cannot be computed).
+    years or a ratio cannot be computed). With ``include_unfiled`` every year is a column, and the figures of
+    a summary not filed (draft, returned) are None (shown blank), never zeros.
     """
-    summaries = list(
-        AnnualSummary.objects.filter(centre=centre, state__in=states)
-        .select_related("reporting_year")
-        .order_by("reporting_year__year")
-    )
+    queryset = AnnualSummary.objects.filter(centre=centre).select_related("reporting_year")
+    if not include_unfiled:
+        queryset = queryset.filter(state__in=states)
+    summaries = list(queryset.order_by("reporting_year__year"))
     rows = []
     for attribute, label, kind in COMPARISON_ROWS:
-        values = [getattr(s, attribute) for s in summaries]
+        values = [getattr(s, attribute) if s.state in states else None for s in summaries]
         change = None
         if len(values) >= 2 and values[-1] is not None and values[-2] is not None:
             change = values[-1] - values[-2]

@@ -18,6 +18,7 @@ from accounts.http import query_without_page
 from applications.feedback import show_refusal
 from applications.models import Policy
 from applications.services import ActionRefused
+from centres.models import Centre
 from config.pdf import pdf_response
 from reports import summaries
 from reports.models import AnnualSummary, ReportingYear, SummaryAttachment
@@ -288,9 +289,12 @@ def years(request):
             )
             return redirect("reports:year", year=reporting_year.year)
     today = timezone.localdate()
-    not_done = ~Q(summaries__state__in=summaries.DONE_STATES)
+    # A centre stripped of its title owes nothing: its unfiled summary is neither due nor overdue.
+    not_done = ~Q(summaries__state__in=summaries.DONE_STATES) & ~Q(
+        summaries__centre__status=Centre.Status.WITHDRAWN
+    )
     queryset = ReportingYear.objects.select_related("opened_by").annotate(
-        total=Count("summaries"),
+        total=Count("summaries", filter=not_done | Q(summaries__state__in=summaries.DONE_STATES)),
         not_submitted=Count("summaries", filter=not_done),
         overdue=Count("summaries", filter=not_done & Q(due_date__lt=today)),
         waiting=Count("summaries", filter=Q(summaries__state=State.SUBMITTED)),
@@ -310,9 +314,10 @@ def year(request, year):
     reporting_year = get_object_or_404(ReportingYear, year=year)
     today = timezone.localdate()
     base = reporting_year.summaries.all()
+    owed = summaries.owed_condition()
     counts = base.aggregate(
-        total=Count("pk"),
-        not_submitted=Count("pk", filter=~Q(state__in=summaries.DONE_STATES)),
+        total=Count("pk", filter=owed | Q(state__in=summaries.DONE_STATES)),
+        not_submitted=Count("pk", filter=~Q(state__in=summaries.DONE_STATES) & owed),
         waiting=Count("pk", filter=Q(state=State.SUBMITTED)),
         accepted=Count("pk", filter=Q(state=State.ACCEPTED)),
     )
@@ -324,7 +329,7 @@ def year(request, year):
     if filter_form.is_valid():
         show, search = filter_form.cleaned_data["show"], filter_form.cleaned_data["q"].strip()
         if show == YearFilterForm.NOT_SUBMITTED:
-            queryset = queryset.exclude(state__in=summaries.DONE_STATES)
+            queryset = queryset.exclude(state__in=summaries.DONE_STATES).filter(owed)
         elif show == YearFilterForm.OVERDUE:
             queryset = queryset.filter(summaries.overdue_condition(today))
         elif show == YearFilterForm.SUBMITTED:

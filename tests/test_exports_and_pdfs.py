@@ -262,8 +262,10 @@ def test_the_summaries_export_of_a_year(client, staff, centres, django_capture_o
     annual_summary(
         centres["A"], year, AnnualSummary.State.ACCEPTED, submitted_at=submitted_at, **SUMMARY_FIGURES
     )
-    annual_summary(centres["B"], year, AnnualSummary.State.DRAFT)
+    annual_summary(centres["B"], year, AnnualSummary.State.DRAFT, revenue_transfer=Decimal("5.00"))
     annual_summary(centres["C"], other_year, AnnualSummary.State.SUBMITTED)
+    late_at = datetime.datetime(2025, 4, 2, 9, 0, tzinfo=SHANGHAI)
+    annual_summary(centres["C"], year, AnnualSummary.State.SUBMITTED, submitted_at=late_at)
 
     client.force_login(staff)
     page = client.get(reverse("reports:export_new", args=["summaries"]) + "?year=2024").content.decode()
@@ -281,24 +283,29 @@ def test_the_summaries_export_of_a_year(client, staff, centres, django_capture_o
             "状态",
             *[str(opts.get_field(name).verbose_name) for name in exports.SUMMARY_FIELDS],
             "报送时间",
+            "逾期报送",
         ],
     )
     assert sheet["D1"].value == "技术转让和成果转化收入（万元）"
     assert sheet["J1"].value == "研发经费支出（万元）"
     assert sheet["K1"].value == "职工总数"
-    # Ordered by centre name: A (accepted, figures) then B (draft, zeros, not submitted); 2023 is left out.
+    # Ordered by centre name: A (accepted, figures), B (draft: blank, not zeros), C (filed late); 2023 is
+    # left out.
     assert [row[:3] for row in values(sheet)[1:]] == [
         ["重庆市A创新中心", centres["A"].lead_unit.name, "已受理"],
         ["重庆市B创新中心", centres["B"].lead_unit.name, "草稿"],
+        ["重庆市C创新中心", centres["C"].lead_unit.name, "已报送"],
     ]
+    assert all(cell.value is None for cell in sheet[3][3:])  # the draft's figures are not filed
+    assert [sheet[n][-1].value for n in (2, 3, 4)] == [None, None, "是"]  # only C was filed late
     row = sheet[2]
-    for cell, name in zip(row[3:-1], exports.SUMMARY_FIELDS, strict=True):
+    for cell, name in zip(row[3:-2], exports.SUMMARY_FIELDS, strict=True):
         money = name.startswith("revenue") or name in ("total_cost", "rd_expense")
         assert_number(cell, SUMMARY_FIGURES[name], "#,##0.00" if money else "0")
     assert sheet["J2"].value == pytest.approx(200.25)
     assert isinstance(sheet["K2"].value, int) and sheet["K2"].value == 120
-    assert_same_time(row[-1], submitted_at)
-    assert sheet.cell(row=3, column=len(row)).value is None  # a draft has no submission time
+    assert_same_time(row[-2], submitted_at)
+    assert sheet.cell(row=3, column=len(row) - 1).value is None  # a draft has no submission time
 
 
 def test_the_assessments_export(client, staff, centres, django_capture_on_commit_callbacks):
