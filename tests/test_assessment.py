@@ -647,7 +647,9 @@ def test_staff_withdraw_a_title_with_a_reason_and_it_leaves_the_public_directory
     )
 
     assert "重庆市甲创新中心" not in client.get(reverse("centres:directory")).content.decode()
-    assert client.get(reverse("centres:detail", args=[centre.pk])).status_code == 404
+    gone = client.get(reverse("centres:detail", args=[centre.pk]))
+    assert gone.status_code == 410
+    assert f"称号已于{timezone.localdate():%Y-%m-%d}撤销" in gone.content.decode()
     page = client.get(url)
     assert page.status_code == 200
     assert "撤销称号" in page.content.decode() and 'name="withdraw_title"' not in page.content.decode()

@@ -298,3 +298,37 @@ def test_a_summary_accepted_after_the_assessment_opened_is_attached(client, staf
     assessments.withdraw_title(centre, staff, "撤销")
     later = _accepted(Centre.objects.get(pk=centre.pk), lead, staff, last_year - 1)
     assert later not in assessment.summaries.all()
+
+
+# --- the public pages ---------------------------------------------------------------------------------------
+
+
+def test_the_public_directory_and_pages_say_each_centres_status(client, staff, lead, centre):
+    excluded = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), name="重庆市乙创新中心")
+    centre_services.exclude(
+        excluded, staff, decided_on=today(), years=3, reason="第1轮考核评估不合格（55分）"
+    )
+    until = Centre.objects.get(pk=excluded.pk).excluded_until
+    national = awarded_centre(
+        lead_user=user_with_role(Role.LEAD_UNIT), name="重庆市丙创新中心", is_national=True
+    )
+    withdrawn = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), name="重庆市丁创新中心")
+    centre_services.withdraw_title(withdrawn, staff, "撤销")
+
+    directory = client.get(reverse("centres:directory")).content.decode()
+
+    def status_of(name):
+        return directory.split(name, 1)[1].split("</tr>", 1)[0]
+
+    assert 'data-status="active"' in status_of("重庆市甲创新中心")
+    assert f"暂停支持（至{until:%Y-%m-%d}）" in status_of("重庆市乙创新中心")
+    assert 'data-status="national"' in status_of("重庆市丙创新中心")
+    assert "重庆市丁创新中心" not in directory
+
+    page = client.get(reverse("centres:detail", args=[excluded.pk])).content.decode()
+    assert "考核评估不合格" in page and f"{until:%Y-%m-%d}前不纳入专项支持范围" in page
+    gone = client.get(reverse("centres:detail", args=[withdrawn.pk]))
+    assert gone.status_code == 410
+    assert f"称号已于{today():%Y-%m-%d}撤销" in gone.content.decode()
+    assert client.get(reverse("centres:detail", args=[999999])).status_code == 404
+    assert national.pk
