@@ -121,7 +121,10 @@ class PanelForm(forms.Form):
 
 class AssignForm(forms.Form):
     experts = forms.MultipleChoiceField(
-        label=_("选择专家"), widget=forms.CheckboxSelectMultiple, required=True
+        label=_("选择专家"),
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        error_messages={"required": _("请至少勾选一位专家再分配。")},
     )
 
     def __init__(self, *args, suggestions, **kwargs):

@@ -258,6 +258,12 @@ def assessment_page(request, pk):
             if "score" in request.POST:
                 assessments.score(assessment, request.user)
                 messages.success(request, _("已汇总考核评分。"))
+            elif assessment.grade == Assessment.Grade.FAIL and not request.POST.get("confirm_exclusion"):
+                messages.error(
+                    request,
+                    _("确认“不合格”将使该中心及其牵头单位%(years)d年内不纳入支持范围，请先勾选确认。")
+                    % {"years": Policy.current().exclusion_years},
+                )
             else:
                 assessments.confirm(assessment, request.user)
                 messages.success(request, _("考核结果已确认。"))
@@ -280,5 +286,9 @@ def assessment_page(request, pk):
         back=(reverse("reports:centre", args=[assessment.centre_id]), str(assessment.centre)),
         close=(here, _("结束评分并汇总考核得分"), "score") if not assessment.grade else None,
         problems=problems,
-        extra={"assessment": assessment, "summaries": assessment.summaries.select_related("reporting_year")},
+        extra={
+            "assessment": assessment,
+            "summaries": assessment.summaries.select_related("reporting_year"),
+            "exclusion_years": Policy.current().exclusion_years,
+        },
     )

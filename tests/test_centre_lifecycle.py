@@ -332,3 +332,51 @@ def test_the_public_directory_and_pages_say_each_centres_status(client, staff, l
     assert f"称号已于{today():%Y-%m-%d}撤销" in gone.content.decode()
     assert client.get(reverse("centres:detail", args=[999999])).status_code == 404
     assert national.pk
+
+
+# --- the assessment's pages: confirmation of 不合格, assigning, the empty panel ---------------------
+
+
+def test_confirming_a_fail_asks_for_confirmation_first(client, staff, centre):
+    from evaluation import panels
+    from tests.factories import expert_with_profile, submit_sheet
+
+    assessment = assessments.open_by_staff(centre, staff)
+    assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    assessment.refresh_from_db()
+    experts = [expert_with_profile(full_name=f"专家{n}") for n in range(5)]
+    for assignment in panels.assign(assessment.panel, staff, experts):
+        submit_sheet(assignment, total=50)
+    assessments.score(assessment, staff)
+    url = reverse("reports:assessment", args=[assessment.pk])
+    client.force_login(staff)
+    page = client.get(url).content.decode()
+    assert 'name="confirm_exclusion"' in page and "3年内不纳入支持范围" in page
+
+    response = client.post(url, {"confirm": "1"}, follow=True)
+    assert "请先勾选确认" in response.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.confirmed_at is None
+    assert Centre.objects.get(pk=centre.pk).status == Centre.Status.ACTIVE
+
+    client.post(url, {"confirm": "1", "confirm_exclusion": "on"})
+    assessment.refresh_from_db()
+    assert assessment.confirmed_at is not None
+    assert Centre.objects.get(pk=centre.pk).status == Centre.Status.EXCLUDED
+
+
+def test_assigning_with_nobody_ticked_says_so_and_an_empty_panel_is_not_a_problem(client, staff, centre):
+    from tests.factories import expert_with_profile
+
+    expert_with_profile(full_name="专家甲")
+    assessment = assessments.open_by_staff(centre, staff)
+    assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    url = reverse("reports:assessment", args=[assessment.pk])
+    client.force_login(staff)
+    page = client.get(url).content.decode()
+    assert "专家组还不能结束" not in page and 'id="panel-not-started"' in page
+    response = client.post(url, {})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("请至少勾选一位专家再分配。") == 2  # the message and the error at the list
+    assert 'id="experts-error"' in page
