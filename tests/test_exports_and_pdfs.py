@@ -589,6 +589,36 @@ def test_the_annual_summary_pdf_holds_the_chinese_text(client, staff):
         assert client.get(url).status_code == 403
 
 
+def test_the_annual_summary_pdf_holds_the_facts_figures_and_comparison(client, staff):
+    """25 minor: lead unit, status, submission and due dates, totals, ratios and the year-on-year table."""
+    lead = lead_user_in(D1)
+    centre = awarded_centre(lead_user=lead, name="重庆市对比创新中心")
+    before = ReportingYear.objects.create(year=2023, due_date=datetime.date(2024, 3, 31), opened_by=staff)
+    year = ReportingYear.objects.create(year=2024, due_date=datetime.date(2025, 3, 31), opened_by=staff)
+    annual_summary(centre, before, AnnualSummary.State.ACCEPTED, patents_filed=10, total_cost=Decimal("500"))
+    summary = annual_summary(
+        centre,
+        year,
+        AnnualSummary.State.SUBMITTED,
+        submitted_at=datetime.datetime(2025, 3, 20, 15, 30, tzinfo=SHANGHAI),
+        patents_filed=18,
+        revenue_transfer=Decimal("300"),
+        revenue_testing=Decimal("100"),
+        total_cost=Decimal("800"),
+        rd_expense=Decimal("200"),
+        employees=120,
+        rd_staff=30,
+    )
+    client.force_login(staff)
+    text = pdf_text(client.get(reverse("reports:summary", args=[summary.pk]) + "?format=pdf"))
+    assert centre.lead_unit.name in text
+    assert "已报送" in text
+    assert "2025年3月20日" in text and "2025年3月31日" in text
+    assert "400.00" in text  # revenue total
+    assert "25.0%" in text  # both ratios
+    assert "主要指标年度对比" in text and "2023年" in text and "+8" in text  # patents 10 -> 18
+
+
 def test_the_pdfs_are_for_staff_only_where_the_page_is(client, staff):
     application = application_in("submitted", staff=staff)
     client.force_login(application.created_by)
