@@ -208,7 +208,8 @@ class Assessment(ChoiceLabelsMixin, models.Model):
         constraints = [models.UniqueConstraint(fields=["centre", "cycle"], name="one_assessment_per_cycle")]
 
     def __str__(self):
-        return f"{self.centre} · {_('第%(n)d轮考核') % {'n': self.cycle}}"
+        round_label = _("第%(n)d轮考核") % {"n": self.cycle}
+        return f"{self.centre} · {round_label}"
 
     @property
     def is_open(self) -> bool:

@@ -309,9 +309,7 @@ def test_the_public_directory_and_pages_say_each_centres_status(client, staff, l
         excluded, staff, decided_on=today(), years=3, reason="第1轮考核评估不合格（55分）"
     )
     until = Centre.objects.get(pk=excluded.pk).excluded_until
-    national = awarded_centre(
-        lead_user=user_with_role(Role.LEAD_UNIT), name="重庆市丙创新中心", is_national=True
-    )
+    awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), name="重庆市丙创新中心", is_national=True)
     withdrawn = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), name="重庆市丁创新中心")
     centre_services.withdraw_title(withdrawn, staff, "撤销")
 
@@ -331,7 +329,6 @@ def test_the_public_directory_and_pages_say_each_centres_status(client, staff, l
     assert gone.status_code == 410
     assert f"称号已于{today():%Y-%m-%d}撤销" in gone.content.decode()
     assert client.get(reverse("centres:detail", args=[999999])).status_code == 404
-    assert national.pk
 
 
 # --- the assessment's pages: confirmation of 不合格, assigning, the empty panel ---------------------
@@ -380,3 +377,36 @@ def test_assigning_with_nobody_ticked_says_so_and_an_empty_panel_is_not_a_proble
     page = response.content.decode()
     assert page.count("请至少勾选一位专家再分配。") == 2  # the message and the error at the list
     assert 'id="experts-error"' in page
+
+
+# --- English ----------------------------------------------------------------------------------------------
+
+
+def test_the_assessment_sheet_round_and_nomination_read_in_english(client, staff, lead, centre):
+    from evaluation import panels
+    from reports.models import AnnualSummary, ReportingYear
+    from tests.factories import declare_no_conflict, expert_with_profile
+
+    assessment = assessments.open_by_staff(centre, staff)
+    assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    assessment.refresh_from_db()
+    expert = expert_with_profile(full_name="专家甲")
+    (assignment,) = panels.assign(assessment.panel, staff, [expert])
+    declare_no_conflict(assignment)
+    centre_services.nominate(centre, staff, kind=Kind.TO_NATIONAL, nominated_on=D(2025, 3, 1))
+    client.cookies["portal_language"] = "en"
+
+    client.force_login(expert)
+    page = client.get(reverse("evaluation:assignment", args=[assignment.pk])).content.decode()
+    assert "Achievement of development targets" in page and "建设目标完成" not in page
+    assert "Annual summaries of the assessed period" in page
+
+    client.force_login(staff)
+    page = client.get(reverse("reports:centre", args=[centre.pk])).content.decode()
+    assert "Assessment round 1" in page and "第1轮考核" not in page
+    assert "Bid for national level" in page
+
+    year = ReportingYear.objects.create(year=2025, due_date=D(2026, 3, 31), opened_by=staff)
+    summary = AnnualSummary.objects.create(centre=centre, reporting_year=year)
+    page = client.get(reverse("reports:summary", args=[summary.pk])).content.decode()
+    assert "Annual summary 2025" in page and "2025 annual summaries" not in page
