@@ -223,7 +223,7 @@ def timeline(centre: Centre, *, staff: bool) -> list[dict]:
 @page_permission("reports.manage_assessments")
 def assessment_list(request):
     queryset = Assessment.objects.select_related("centre__lead_unit", "centre__field").order_by(
-        F("confirmed_at").desc(nulls_first=True), "-due_on"
+        F("closed_at").desc(nulls_first=True), F("confirmed_at").desc(nulls_first=True), "-due_on"
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(request, "reports/assessments.html", {"page_title": _("考核评估"), "page": page})
@@ -284,7 +284,9 @@ def assessment_page(request, pk):
         assessment.panel,
         here=here,
         back=(reverse("reports:centre", args=[assessment.centre_id]), str(assessment.centre)),
-        close=(here, _("结束评分并汇总考核得分"), "score") if not assessment.grade else None,
+        close=(here, _("结束评分并汇总考核得分"), "score")
+        if not assessment.grade and not assessment.closed_at
+        else None,
         problems=problems,
         extra={
             "assessment": assessment,

@@ -115,6 +115,18 @@ def test_a_withdrawn_centres_open_assessment_closes(staff, centre):
     assert assessments.open_due_assessments(today=D(2030, 6, 1)) == 0
 
 
+def test_a_closed_assessment_says_so_on_the_pages(client, staff, centre):
+    assessment = assessments.open_by_staff(centre, staff)
+    assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    assessments.withdraw_title(centre, staff, "撤销")
+    client.force_login(staff)
+    page = client.get(reverse("reports:assessment", args=[assessment.pk])).content.decode()
+    assert 'id="assessment-closed"' in page and "考核评估终止" in page
+    assert 'name="score"' not in page
+    listing = client.get(reverse("reports:assessments")).content.decode()
+    assert "已终止" in listing and "评审中" not in listing
+
+
 # --- 25.5 and 15.6 nominations ------------------------------------------------------------------------------
 
 
