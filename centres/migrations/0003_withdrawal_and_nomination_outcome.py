@@ -2,6 +2,19 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
+
+
+def withdrawals_from_history(apps, schema_editor):
+    """Centres withdrawn before this migration: the date and reason from their history record."""
+    Centre = apps.get_model("centres", "Centre")
+    CentreEvent = apps.get_model("centres", "CentreEvent")
+    for centre in Centre.objects.filter(status="withdrawn", withdrawn_on__isnull=True):
+        event = CentreEvent.objects.filter(centre=centre, action="title_withdrawn").order_by("-created_at").first()
+        if event is not None:
+            Centre.objects.filter(pk=centre.pk).update(
+                withdrawn_on=timezone.localtime(event.created_at).date(), withdrawal_reason=event.comment
+            )
 
 
 class Migration(migrations.Migration):
@@ -28,6 +41,7 @@ class Migration(migrations.Migration):
             name='outcome_document',
             field=models.CharField(blank=True, max_length=200, verbose_name='结果文件（文号）'),
         ),
+        migrations.RunPython(withdrawals_from_history, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='nomination',
             constraint=models.UniqueConstraint(condition=models.Q(('centre__isnull', False), ('outcome', 'pending')), fields=('centre', 'kind'), name='one_pending_nomination_per_centre_and_kind'),
