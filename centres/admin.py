@@ -8,6 +8,22 @@ from centres.services import check_nominable
 
 
 class NominationAdminForm(forms.ModelForm):
+    """A new nomination of a centre obeys the service's rule (centres.services.check_nominable)."""
+
+    class Meta:
+        model = Nomination
+        fields = [
+            "kind",
+            "centre",
+            "name",
+            "district",
+            "nominated_on",
+            "outcome",
+            "outcome_date",
+            "outcome_document",
+            "note",
+        ]
+
     def clean(self):
         cleaned = super().clean()
         centre = cleaned.get("centre")

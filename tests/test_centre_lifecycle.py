@@ -422,3 +422,27 @@ def test_the_assessment_sheet_round_and_nomination_read_in_english(client, staff
     summary = AnnualSummary.objects.create(centre=centre, reporting_year=year)
     page = client.get(reverse("reports:summary", args=[summary.pk])).content.decode()
     assert "Annual summary 2025" in page and "2025 annual summaries" not in page
+
+
+def test_the_admin_refuses_a_nomination_of_a_withdrawn_or_excluded_centre(staff, centre):
+    from centres.admin import NominationAdminForm
+
+    def form_for(c):
+        return NominationAdminForm(
+            data={
+                "kind": Kind.TO_NATIONAL,
+                "centre": c.pk,
+                "name": c.name,
+                "nominated_on": "2025-03-01",
+                "outcome": "pending",
+            }
+        )
+
+    assert form_for(centre).is_valid(), form_for(centre).errors
+    centre_services.withdraw_title(centre, staff, "撤销")
+    form = form_for(centre)
+    assert not form.is_valid() and "撤销称号，不能推荐升级" in str(form.errors)
+    excluded = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT))
+    centre_services.exclude(excluded, staff, decided_on=today(), years=3, reason="不合格")
+    form = form_for(excluded)
+    assert not form.is_valid() and "暂停支持" in str(form.errors)
