@@ -21,7 +21,7 @@ from applications.services import ActionRefused, lead_unit_users
 from centres import services as centre_services
 from centres.models import Centre
 from evaluation import panels
-from evaluation.models import ScoreSheetTemplate
+from evaluation.models import Assignment, ScoreSheetTemplate
 from reports.models import AnnualSummary, Assessment
 
 
@@ -123,9 +123,29 @@ def withdraw_title(centre: Centre, user, reason: str) -> Centre:
     centre no longer owes: its open assessment is closed (not graded), its unfiled summaries are not due."""
     with transaction.atomic():
         centre = centre_services.withdraw_title(centre, user, reason)
-        Assessment.objects.filter(centre=centre, confirmed_at__isnull=True, closed_at__isnull=True).update(
-            closed_at=timezone.now(), closed_reason=_("创新中心已撤销称号，考核评估终止。")
-        )
+        now = timezone.now()
+        for assessment in Assessment.objects.filter(
+            centre=centre, confirmed_at__isnull=True, closed_at__isnull=True
+        ).select_related("panel"):
+            assessment.closed_at, assessment.closed_reason = now, _("创新中心已撤销称号，考核评估终止。")
+            assessment.save(update_fields=["closed_at", "closed_reason"])
+            panel = assessment.panel
+            if panel is not None and panel.closed_at is None:
+                # Experts still scoring stop (the sheet refuses a closed panel) and are told why.
+                panel.closed_at = now
+                panel.save(update_fields=["closed_at"])
+                waiting = [
+                    a.expert
+                    for a in panel.assignments.select_related("expert").filter(
+                        state__in=(Assignment.State.ASSIGNED, Assignment.State.DECLARED)
+                    )
+                ]
+                notify(
+                    waiting,
+                    "assessment_closed",
+                    {"centre": centre, "assessment": assessment},
+                    link=reverse("evaluation:expert_home"),
+                )
     return centre
 
 

@@ -116,9 +116,20 @@ def test_a_withdrawn_centres_open_assessment_closes(staff, centre):
 
 
 def test_a_closed_assessment_says_so_on_the_pages(client, staff, centre):
+    from evaluation import panels
+    from tests.factories import declare_no_conflict, expert_with_profile
+
     assessment = assessments.open_by_staff(centre, staff)
     assessments.start_panel(assessment, staff, deadline=timezone.now() + datetime.timedelta(days=7))
+    assessment.refresh_from_db()
+    expert = expert_with_profile(full_name="专家甲")
+    (assignment,) = panels.assign(assessment.panel, staff, [expert])
+    assignment = declare_no_conflict(assignment)
     assessments.withdraw_title(centre, staff, "撤销")
+    # The expert is told and can no longer score.
+    assert Notification.objects.filter(recipient=expert, subject__contains="考核评估已终止").exists()
+    with pytest.raises(ActionRefused, match="专家组已结束评分"):
+        panels.save_sheet(assignment, expert, {}, "", submit=False)
     client.force_login(staff)
     page = client.get(reverse("reports:assessment", args=[assessment.pk])).content.decode()
     assert 'id="assessment-closed"' in page and "考核评估终止" in page
