@@ -24,6 +24,7 @@ from applications.models import Policy
 from applications.services import ActionRefused
 from applications.uploads import inspect
 from centres.models import Centre
+from reports.assessment import attach_accepted_summary
 from reports.models import AnnualSummary, ReportingYear, SummaryAttachment, SummaryReminder
 
 State = AnnualSummary.State
@@ -295,8 +296,6 @@ def accept_summary(summary: AnnualSummary, staff, comment: str = "") -> AnnualSu
         locked.reviewed_at = timezone.now()
         locked.review_comment = comment.strip()
         locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
-        from reports.assessment import attach_accepted_summary  # the assessment reads summaries, not back
-
         attach_accepted_summary(locked)
         notify(
             lead_unit_users(locked),
