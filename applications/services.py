@@ -177,6 +177,11 @@ def exclusion(organisation, today=None):
     return organisation.centres.filter(excluded_until__gt=today).order_by("-excluded_until").first()
 
 
+def withdrawn_titles(organisation):
+    """The centres led by this organisation whose title was withdrawn, newest first (by relation name)."""
+    return organisation.centres.filter(status="withdrawn").order_by("-withdrawn_on", "-pk")
+
+
 def create_draft(user, ip: str | None = None) -> Application:
     if not user.has_perm("applications.create"):
         raise ActionRefused(_("只有牵头单位用户可以新建建设方案。"))

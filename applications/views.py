@@ -51,6 +51,7 @@ def lead_home(request):
             "page": page,
             "editable_states": (Status.DRAFT, Status.RETURNED),
             "excluded": services.exclusion(request.user.organisation),
+            "withdrawn_titles": list(services.withdrawn_titles(request.user.organisation)),
         },
     )
 

@@ -1,6 +1,38 @@
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
+from applications.services import ActionRefused
 from centres.models import Centre, Nomination
+from centres.services import check_nominable
+
+
+class NominationAdminForm(forms.ModelForm):
+    """A new nomination of a centre obeys the service's rule (centres.services.check_nominable)."""
+
+    class Meta:
+        model = Nomination
+        fields = [
+            "kind",
+            "centre",
+            "name",
+            "district",
+            "nominated_on",
+            "outcome",
+            "outcome_date",
+            "outcome_document",
+            "note",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        centre = cleaned.get("centre")
+        if centre is not None and self.instance.pk is None:
+            try:
+                check_nominable(centre, timezone.localdate())
+            except ActionRefused as error:
+                raise forms.ValidationError(error.message) from None
+        return cleaned
 
 
 @admin.register(Centre)
@@ -25,7 +57,8 @@ class NominationAdmin(admin.ModelAdmin):
     """District-level centres recommended to municipal level (no centre record here) and municipal centres
     nominated for the national level; the centre page records the latter too."""
 
-    list_display = ("name", "kind", "district", "nominated_on", "outcome", "outcome_date")
+    form = NominationAdminForm
+    list_display = ("name", "kind", "district", "nominated_on", "outcome", "outcome_date", "outcome_document")
     list_filter = ("kind", "outcome")
     search_fields = ("name",)
     autocomplete_fields = ("centre",)

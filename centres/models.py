@@ -48,6 +48,8 @@ class Centre(ChoiceLabelsMixin, models.Model):
     support_years = models.PositiveSmallIntegerField(_("连续支持年数"))
     excluded_until = models.DateField(_("暂停支持至"), null=True, blank=True, db_index=True)
     is_national = models.BooleanField(_("国家级制造业创新中心"), default=False)
+    withdrawn_on = models.DateField(_("撤销称号日期"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("撤销理由"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -63,7 +65,13 @@ class Centre(ChoiceLabelsMixin, models.Model):
         return self.name
 
     def support_year(self, today: date) -> int | None:
-        """Which year of the consecutive special support ``today`` falls in (1..support_years), else None."""
+        """Which year of the consecutive special support ``today`` falls in (1..support_years), else None.
+
+        None as well while the centre is excluded (暂停支持) or after its title was withdrawn: it is in no
+        support year then, whatever the calendar says.
+        """
+        if self.status == self.Status.WITHDRAWN or self.is_excluded(today):
+            return None
         if today < self.award_date or today > self.support_until:
             return None
         years = (
@@ -75,6 +83,16 @@ class Centre(ChoiceLabelsMixin, models.Model):
 
     def is_excluded(self, today: date) -> bool:
         return self.excluded_until is not None and today < self.excluded_until
+
+    def support_state(self, today: date) -> dict:
+        """What the pages say about support on ``today``: ``{"code", "year", "until"}`` where code is
+        "withdrawn", "excluded" (until the end of the exclusion), "year" (support year N), or "none"."""
+        if self.status == self.Status.WITHDRAWN:
+            return {"code": "withdrawn", "year": None, "until": None}
+        if self.is_excluded(today):
+            return {"code": "excluded", "year": None, "until": self.excluded_until}
+        year = self.support_year(today)
+        return {"code": "year" if year else "none", "year": year, "until": None}
 
     @property
     def support_until(self) -> date:
@@ -92,6 +110,7 @@ CENTRE_ACTION_LABELS = {
     "title_withdrawn": _("撤销称号"),
     "assessment": _("考核评估"),
     "nomination": _("推荐升级"),
+    "nomination_outcome": _("推荐结果"),
 }
 
 
@@ -158,6 +177,7 @@ class Nomination(ChoiceLabelsMixin, models.Model):
     nominated_on = models.DateField(_("推荐日期"))
     outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
     outcome_date = models.DateField(_("结果日期"), null=True, blank=True)
+    outcome_document = models.CharField(_("结果文件（文号）"), max_length=200, blank=True)
     note = models.TextField(_("说明"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
@@ -165,6 +185,14 @@ class Nomination(ChoiceLabelsMixin, models.Model):
         verbose_name = _("推荐升级")
         verbose_name_plural = _("推荐升级")
         ordering = ["-nominated_on", "-pk"]
+        constraints = [
+            # One nomination of a kind at a time: its outcome is recorded on it, never as a second entry.
+            models.UniqueConstraint(
+                fields=["centre", "kind"],
+                condition=models.Q(outcome="pending", centre__isnull=False),
+                name="one_pending_nomination_per_centre_and_kind",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.get_kind_display()}）"

@@ -2,6 +2,7 @@
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.http import query_without_page
@@ -30,5 +31,18 @@ def directory(request):
 
 @cached_public_page
 def centre_page(request, pk):
-    centre = get_object_or_404(Centre.objects.public().for_list(), pk=pk)
-    return render(request, "centres/centre.html", {"page_title": centre.name, "centre": centre})
+    """A centre's public page. A withdrawn title's old address says so, with the date (410 Gone), instead of a
+    bare 404; an excluded centre's page says why and until when."""
+    centre = get_object_or_404(Centre.objects.for_list(), pk=pk)
+    if centre.status == Centre.Status.WITHDRAWN:
+        return render(
+            request,
+            "centres/withdrawn.html",
+            {"page_title": _("%(name)s（已撤销称号）") % {"name": centre.name}, "centre": centre},
+            status=410,
+        )
+    return render(
+        request,
+        "centres/centre.html",
+        {"page_title": centre.name, "centre": centre, "today": timezone.localdate()},
+    )

@@ -121,7 +121,10 @@ class PanelForm(forms.Form):
 
 class AssignForm(forms.Form):
     experts = forms.MultipleChoiceField(
-        label=_("选择专家"), widget=forms.CheckboxSelectMultiple, required=True
+        label=_("选择专家"),
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        error_messages={"required": _("请至少勾选一位专家再分配。")},
     )
 
     def __init__(self, *args, suggestions, **kwargs):
@@ -161,17 +164,17 @@ class ScoreSheetForm(forms.Form):
         for score in scores:
             criterion = score.criterion
             points = forms.DecimalField(
-                label=_("%(name)s（满分%(max)s）") % {"name": criterion.name, "max": criterion.max_points},
+                label=_("%(name)s（满分%(max)s）") % {"name": criterion.label, "max": criterion.max_points},
                 required=False,
                 min_value=0,
                 max_value=criterion.max_points,
                 decimal_places=1,
                 initial=score.points,
-                help_text=criterion.guidance,
+                help_text=criterion.guidance_label,
                 widget=forms.NumberInput(attrs={"step": "0.5", "min": 0, "max": criterion.max_points}),
             )
             comment = forms.CharField(
-                label=_("%(name)s评语") % {"name": criterion.name},
+                label=_("%(name)s评语") % {"name": criterion.label},
                 required=False,
                 initial=score.comment,
                 widget=forms.Textarea(attrs={"rows": 2}),

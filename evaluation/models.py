@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
@@ -247,6 +248,45 @@ class Criterion(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.max_points}）"
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: the default sheets' names are in the catalogue
+        (``DEFAULT_SHEET_TEXTS``); a name staff typed is shown as typed."""
+        return gettext(self.name) if self.name else self.name
+
+    @property
+    def guidance_label(self) -> str:
+        return gettext(self.guidance) if self.guidance else self.guidance
+
+
+# The texts of the default score sheets (data migration evaluation/0004), marked for the catalogue.
+DEFAULT_SHEET_TEXTS = (
+    gettext_noop("专家论证评分表（默认）"),
+    gettext_noop("建设基础与条件"),
+    gettext_noop("牵头单位在该领域的研发积累、平台、人才和投入；共建单位的互补性。"),
+    gettext_noop("技术方向与目标"),
+    gettext_noop("关键共性技术方向是否明确、先进，目标是否可量化、可考核。"),
+    gettext_noop("运营模式与机制"),
+    gettext_noop("公司+联盟模式、治理结构、知识产权和成果转化机制是否可行。"),
+    gettext_noop("预期成果与效益"),
+    gettext_noop("成果指标是否具体，经济社会效益是否可信。"),
+    gettext_noop("牵头单位能力"),
+    gettext_noop("整合资源、转移扩散技术和持续投入的能力。"),
+    gettext_noop("考核评估指标表（默认）"),
+    gettext_noop("建设目标完成"),
+    gettext_noop("建设方案中量化目标的完成情况。"),
+    gettext_noop("共性技术与成果"),
+    gettext_noop("突破的关键共性技术、专利、标准。"),
+    gettext_noop("创新投入"),
+    gettext_noop("研发经费投入及占比、研发人员。"),
+    gettext_noop("协同创新"),
+    gettext_noop("成员单位协同、平台共享、联合攻关。"),
+    gettext_noop("成果转化与市场化"),
+    gettext_noop("技术转让、成果转化、企业孵化和收入。"),
+    gettext_noop("可持续发展"),
+    gettext_noop("自我造血能力、运营机制和人才队伍。"),
+)
 
 
 class Panel(ChoiceLabelsMixin, models.Model):

@@ -134,8 +134,20 @@ def assignment_page(request, pk):
             "form": form,
             "locked": locked,
             "sheet": assignment.sheet,
+            "assessment_summaries": _assessment_summaries(assignment.panel),
         },
     )
+
+
+def _assessment_summaries(panel) -> list:
+    """The annual summaries attached to the three-year assessment this panel scores (reached by relation
+    name: the assessment lives in a higher app), oldest year first; empty for a review panel."""
+    if panel.kind != ScoreSheetTemplate.Kind.ASSESSMENT:
+        return []
+    assessment = getattr(panel, "assessment", None)
+    if assessment is None:
+        return []
+    return list(assessment.summaries.select_related("reporting_year").order_by("reporting_year__year"))
 
 
 # --- staff: the panel ---------------------------------------------------------------------------------------
@@ -180,7 +192,7 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
     application = panel.application
     panel = panels.panel_for_view(panel.pk)
     suggestions = panels.suggest_experts(application, panel) if not panel.closed_at else []
-    assign_form = AssignForm(request.POST or None, suggestions=suggestions)
+    assign_form = AssignForm(request.POST if request.method == "POST" else None, suggestions=suggestions)
     if request.method == "POST" and assign_form.is_valid():
         experts = list(
             User.objects.filter(pk__in=assign_form.cleaned_data["experts"]).select_related(
@@ -194,6 +206,8 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
         else:
             messages.success(request, _("已分配%(n)d位专家，并已通知他们。") % {"n": len(experts)})
             return redirect(here)
+    elif request.method == "POST" and "experts" in assign_form.errors:
+        messages.error(request, assign_form.errors["experts"][0])
     assignments = list(panel.assignments.all())
     active = [a for a in assignments if a.is_active]
     complete = bool(active) and all(a.state == Assignment.State.SUBMITTED for a in active)

@@ -21,7 +21,7 @@ from applications.services import ActionRefused, lead_unit_users
 from centres import services as centre_services
 from centres.models import Centre
 from evaluation import panels
-from evaluation.models import ScoreSheetTemplate
+from evaluation.models import Assignment, ScoreSheetTemplate
 from reports.models import AnnualSummary, Assessment
 
 
@@ -49,8 +49,13 @@ def _create(centre: Centre, cycle: int, due_on: date) -> Assessment | None:
             assessment = Assessment.objects.create(centre=centre, cycle=cycle, due_on=due_on)
     except IntegrityError:
         return None
-    years = range(due_on.year - 3, due_on.year)
-    assessment.summaries.set(AnnualSummary.objects.filter(centre=centre, reporting_year__year__in=years))
+    assessment.summaries.set(
+        AnnualSummary.objects.filter(
+            centre=centre,
+            reporting_year__year__in=period_years(assessment),
+            state=AnnualSummary.State.ACCEPTED,
+        )
+    )
     notify(
         users_with_role(Role.COMMISSION_STAFF),
         "assessment_due",
@@ -58,6 +63,25 @@ def _create(centre: Centre, cycle: int, due_on: date) -> Assessment | None:
         link=reverse("reports:assessment", args=[assessment.pk]),
     )
     return assessment
+
+
+def period_years(assessment: Assessment, policy: Policy | None = None) -> range:
+    """The reporting years an assessment covers: the policy's interval of years before its due year."""
+    interval = (policy or Policy.current()).assessment_interval_years
+    return range(assessment.due_on.year - interval, assessment.due_on.year)
+
+
+def attach_accepted_summary(summary: AnnualSummary) -> int:
+    """A summary accepted after its centre's assessment opened joins that (still open) assessment, if its
+    year is in the assessed period. Called by ``summaries.accept_summary`` in its transaction."""
+    attached = 0
+    for assessment in Assessment.objects.filter(
+        centre_id=summary.centre_id, confirmed_at__isnull=True, closed_at__isnull=True
+    ):
+        if summary.reporting_year.year in period_years(assessment):
+            assessment.summaries.add(summary)
+            attached += 1
+    return attached
 
 
 def open_due_assessments(today: date | None = None) -> int:
@@ -94,13 +118,49 @@ def end_expired_exclusions(today: date | None = None) -> int:
     return len(ended)
 
 
+def withdraw_title(centre: Centre, user, reason: str) -> Centre:
+    """撤销称号 (``centres.services.withdraw_title`` tells the lead unit and the district), and what the
+    centre no longer owes: its open assessment is closed (not graded), its unfiled summaries are not due."""
+    with transaction.atomic():
+        centre = centre_services.withdraw_title(centre, user, reason)
+        now = timezone.now()
+        for assessment in Assessment.objects.filter(
+            centre=centre, confirmed_at__isnull=True, closed_at__isnull=True
+        ).select_related("panel"):
+            assessment.closed_at, assessment.closed_reason = now, _("创新中心已撤销称号，考核评估终止。")
+            assessment.save(update_fields=["closed_at", "closed_reason"])
+            panel = assessment.panel
+            if panel is not None and panel.closed_at is None:
+                # Experts still scoring stop (the sheet refuses a closed panel) and are told why.
+                panel.closed_at = now
+                panel.save(update_fields=["closed_at"])
+                waiting = [
+                    a.expert
+                    for a in panel.assignments.select_related("expert").filter(
+                        state__in=(Assignment.State.ASSIGNED, Assignment.State.DECLARED)
+                    )
+                ]
+                notify(
+                    waiting,
+                    "assessment_closed",
+                    {"centre": centre, "assessment": assessment},
+                    link=reverse("evaluation:expert_home"),
+                )
+    return centre
+
+
+def _refuse_closed(assessment: Assessment) -> None:
+    if assessment.closed_at:
+        raise ActionRefused(assessment.closed_reason or _("该考核评估已终止。"))
+
+
 def open_by_staff(centre: Centre, user) -> Assessment:
     """Staff may open the next cycle's assessment before its date."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以启动考核评估。"))
     if centre.status == Centre.Status.WITHDRAWN:
         raise ActionRefused(_("该创新中心已撤销称号。"))
-    if centre.assessments.filter(confirmed_at__isnull=True).exists():
+    if centre.assessments.filter(confirmed_at__isnull=True, closed_at__isnull=True).exists():
         raise ActionRefused(_("该创新中心还有未确认结果的考核评估，请先完成。"))
     cycle = (centre.assessments.order_by("-cycle").values_list("cycle", flat=True).first() or 0) + 1
     assessment = _create(centre, cycle, timezone.localdate())
@@ -110,6 +170,7 @@ def open_by_staff(centre: Centre, user) -> Assessment:
 
 
 def start_panel(assessment: Assessment, user, *, deadline) -> Assessment:
+    _refuse_closed(assessment)
     if assessment.panel_id:
         raise ActionRefused(_("该考核评估已有专家组。"))
     with transaction.atomic():
@@ -125,6 +186,7 @@ def score(assessment: Assessment, user) -> Assessment:
     """Close the panel and compute the total and the grade (staff then confirm)."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以汇总考核评分。"))
+    _refuse_closed(assessment)
     if assessment.panel_id is None:
         raise ActionRefused(_("尚未组建考核专家组。"))
     if assessment.confirmed_at:
@@ -148,6 +210,7 @@ def confirm(assessment: Assessment, user) -> Assessment:
     """Staff confirm the grade. 不合格 excludes the centre and its lead unit from support for some years."""
     if not user.has_perm("reports.manage_assessments"):
         raise ActionRefused(_("只有市经济信息委工作人员可以确认考核结果。"))
+    _refuse_closed(assessment)
     if not assessment.grade:
         raise ActionRefused(_("尚未汇总考核评分。"))
     if assessment.confirmed_at:

@@ -22,25 +22,8 @@ from centres.models import Centre, Nomination
 from evaluation.forms import PanelForm
 from evaluation.panel_views import render_panel
 from reports import assessment as assessments
-from reports.models import AnnualSummary, Assessment
-
-COMPARISON_FIELDS = [
-    "revenue_transfer",
-    "revenue_incubation",
-    "revenue_contract_rd",
-    "revenue_testing",
-    "revenue_public_service",
-    "rd_expense",
-    "total_cost",
-    "rd_staff",
-    "employees",
-    "patents_filed",
-    "patents_granted",
-    "standards_led",
-    "technologies_transferred",
-    "firms_incubated",
-    "talents_recruited",
-]
+from reports import summaries as summary_services
+from reports.models import Assessment
 
 
 class WithdrawTitleForm(forms.Form):
@@ -49,14 +32,43 @@ class WithdrawTitleForm(forms.Form):
 
 
 class NominationForm(forms.ModelForm):
+    """A new nomination (its outcome is 待定 until recorded on it with ``NominationOutcomeForm``)."""
+
     class Meta:
         model = Nomination
-        fields = ["kind", "nominated_on", "outcome", "outcome_date", "note"]
+        fields = ["kind", "nominated_on", "note"]
         widgets = {
-            "nominated_on": forms.DateInput(attrs={"type": "date"}),
-            "outcome_date": forms.DateInput(attrs={"type": "date"}),
+            "nominated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+class NominationOutcomeForm(forms.Form):
+    """登记结果 of one pending nomination: succeeded or failed, its date and document."""
+
+    nomination = forms.IntegerField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("结果"),
+        choices=[
+            (Nomination.Outcome.SUCCEEDED, Nomination.Outcome.SUCCEEDED.label),
+            (Nomination.Outcome.FAILED, Nomination.Outcome.FAILED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    outcome_date = forms.DateField(
+        label=gettext_lazy("结果日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    outcome_document = forms.CharField(label=gettext_lazy("结果文件（文号）"), max_length=200, required=False)
+    note = forms.CharField(
+        label=gettext_lazy("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, nomination=None, **kwargs):
+        prefix = f"outcome-{nomination.pk}" if nomination is not None else None
+        super().__init__(*args, prefix=prefix, **kwargs)
+        if nomination is not None:
+            self.fields["nomination"].initial = nomination.pk
 
 
 @page_permission("reports.my_centres")
@@ -107,37 +119,54 @@ def _centre(request, pk) -> Centre:
 def centre_page(request, pk):
     centre = _centre(request, pk)
     today = timezone.localdate()
-    summaries = list(
-        AnnualSummary.objects.filter(centre=centre)
-        .select_related("reporting_year")
-        .order_by("reporting_year__year")
-    )
+    comparison = summary_services.comparison(centre, include_unfiled=True)
     staff = request.user.has_perm("reports.manage_centres")
     withdraw_form = WithdrawTitleForm(request.POST if "withdraw_title" in request.POST else None)
     nomination_form = NominationForm(request.POST if "nominate" in request.POST else None)
+    nominations = list(centre.nominations.order_by("-nominated_on", "-pk"))
+    outcome_pk = request.POST.get("nomination_outcome") if request.method == "POST" else None
+    outcome_forms = {
+        n.pk: NominationOutcomeForm(request.POST if outcome_pk == str(n.pk) else None, nomination=n)
+        for n in nominations
+        if n.outcome == Nomination.Outcome.PENDING
+    }
     if request.method == "POST":
         if not staff:
             raise PermissionDenied
         try:
             if "withdraw_title" in request.POST and withdraw_form.is_valid():
-                centre_services.withdraw_title(centre, request.user, withdraw_form.cleaned_data["reason"])
+                assessments.withdraw_title(centre, request.user, withdraw_form.cleaned_data["reason"])
                 messages.success(request, _("已撤销称号。"))
                 return redirect("reports:centre", pk=pk)
             if "open_assessment" in request.POST:
                 assessment = assessments.open_by_staff(centre, request.user)
                 return redirect("reports:assessment", pk=assessment.pk)
             if "nominate" in request.POST and nomination_form.is_valid():
-                nomination = nomination_form.save(commit=False)
-                nomination.centre, nomination.name, nomination.recorded_by = centre, centre.name, request.user
-                nomination.save()
-                if (
-                    nomination.kind == Nomination.Kind.TO_NATIONAL
-                    and nomination.outcome == Nomination.Outcome.SUCCEEDED
-                ):
-                    centre.is_national = True
-                    centre.save(update_fields=["is_national"])
-                centre_services.add_event(centre, "nomination", request.user, str(nomination))
-                messages.success(request, _("已记录推荐升级。"))
+                data = nomination_form.cleaned_data
+                centre_services.nominate(
+                    centre,
+                    request.user,
+                    kind=data["kind"],
+                    nominated_on=data["nominated_on"],
+                    note=data["note"],
+                )
+                messages.success(request, _("已记录推荐升级，结果待定。结果公布后请在该条记录上登记。"))
+                return redirect("reports:centre", pk=pk)
+            form = outcome_forms.get(int(outcome_pk)) if (outcome_pk or "").isdigit() else None
+            if outcome_pk is not None and form is None:
+                raise ActionRefused(_("该推荐已登记结果或不存在，请刷新页面。"))
+            if form is not None and form.is_valid():
+                data = form.cleaned_data
+                nomination = next(n for n in nominations if n.pk == int(outcome_pk))
+                centre_services.record_outcome(
+                    nomination,
+                    request.user,
+                    outcome=data["outcome"],
+                    outcome_date=data["outcome_date"],
+                    document=data["outcome_document"],
+                    note=data["note"],
+                )
+                messages.success(request, _("已登记推荐结果。"))
                 return redirect("reports:centre", pk=pk)
         except ActionRefused as error:
             show_refusal(request, error)
@@ -149,14 +178,12 @@ def centre_page(request, pk):
             "centre": centre,
             "today": today,
             "support_year": centre.support_year(today),
+            "support": centre.support_state(today),
             "timeline": timeline(centre, staff=request.user.has_perm("evaluation.review")),
-            "summaries": summaries,
-            "comparison": [
-                (AnnualSummary._meta.get_field(name).verbose_name, [getattr(s, name) for s in summaries])
-                for name in COMPARISON_FIELDS
-            ],
+            "summaries": comparison["summaries"],
+            "comparison": comparison["rows"],
             "assessments": centre.assessments.order_by("cycle"),
-            "nominations": centre.nominations.order_by("-nominated_on"),
+            "nominations": [(n, outcome_forms.get(n.pk)) for n in nominations],
             "missing_summaries": assessments.missing_summaries(centre, today) if staff else [],
             "staff": staff,
             "withdraw_form": withdraw_form,
@@ -196,7 +223,7 @@ def timeline(centre: Centre, *, staff: bool) -> list[dict]:
 @page_permission("reports.manage_assessments")
 def assessment_list(request):
     queryset = Assessment.objects.select_related("centre__lead_unit", "centre__field").order_by(
-        F("confirmed_at").desc(nulls_first=True), "-due_on"
+        F("closed_at").desc(nulls_first=True), F("confirmed_at").desc(nulls_first=True), "-due_on"
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(request, "reports/assessments.html", {"page_title": _("考核评估"), "page": page})
@@ -231,6 +258,12 @@ def assessment_page(request, pk):
             if "score" in request.POST:
                 assessments.score(assessment, request.user)
                 messages.success(request, _("已汇总考核评分。"))
+            elif assessment.grade == Assessment.Grade.FAIL and not request.POST.get("confirm_exclusion"):
+                messages.error(
+                    request,
+                    _("确认“不合格”将使该中心及其牵头单位%(years)d年内不纳入支持范围，请先勾选确认。")
+                    % {"years": Policy.current().exclusion_years},
+                )
             else:
                 assessments.confirm(assessment, request.user)
                 messages.success(request, _("考核结果已确认。"))
@@ -251,7 +284,13 @@ def assessment_page(request, pk):
         assessment.panel,
         here=here,
         back=(reverse("reports:centre", args=[assessment.centre_id]), str(assessment.centre)),
-        close=(here, _("结束评分并汇总考核得分"), "score") if not assessment.grade else None,
+        close=(here, _("结束评分并汇总考核得分"), "score")
+        if not assessment.grade and not assessment.closed_at
+        else None,
         problems=problems,
-        extra={"assessment": assessment, "summaries": assessment.summaries.select_related("reporting_year")},
+        extra={
+            "assessment": assessment,
+            "summaries": assessment.summaries.select_related("reporting_year"),
+            "exclusion_years": Policy.current().exclusion_years,
+        },
     )

@@ -113,11 +113,14 @@ def figures(district=None) -> dict:
         national=Count("id", filter=Q(is_national=True)),
         excluded=Count("id", filter=Q(status=Centre.Status.EXCLUDED)),
     )
+    # The same centres as the "市级制造业创新中心" figure: recognised, title not withdrawn (an excluded centre
+    # is still one). Two of them in one field is the clash the one-centre-per-field principle flags.
     per_field = list(
         Field.objects.annotate(
             n=Count(
                 "centres",
-                filter=Q(centres__status__in=[Centre.Status.ACTIVE, Centre.Status.UPGRADED])
+                filter=Q(centres__kind=Centre.Kind.RECOGNISED)
+                & ~Q(centres__status=Centre.Status.WITHDRAWN)
                 & (Q(centres__lead_unit__district=district) if district is not None else Q()),
             )
         )
@@ -131,8 +134,11 @@ def figures(district=None) -> dict:
     year = ReportingYear.objects.order_by("-year").first()
     summary_progress = None
     if year is not None:
+        filed = Q(state__in=COUNTED_SUMMARY_STATES)
         counts = summaries.filter(reporting_year=year).aggregate(
-            due=Count("id"), submitted=Count("id", filter=Q(state__in=COUNTED_SUMMARY_STATES))
+            # a centre whose title was withdrawn owes nothing: only what it filed counts
+            due=Count("id", filter=filed | ~Q(centre__status=Centre.Status.WITHDRAWN)),
+            submitted=Count("id", filter=filed),
         )
         overdue = counts["due"] - counts["submitted"] if year.due_date < today else 0
         summary_progress = {"year": year.year, "due_date": year.due_date, "overdue": overdue, **counts}

@@ -16,6 +16,7 @@ from centres import services as centre_services
 from centres.models import Centre, Nomination
 from config import clock
 from evaluation.demo import AWARDED
+from reports import assessment as assessments
 from reports import summaries
 from reports.assessment import open_due_assessments
 from reports.models import AnnualSummary, ReportingYear
@@ -80,18 +81,17 @@ def seed(users) -> None:
     silent = Centre.objects.filter(name=SILENT).exclude(status=Centre.Status.WITHDRAWN).first()
     if silent is not None:
         with clock.at(clock.china(today - timedelta(days=10))):
-            centre_services.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
+            assessments.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
     open_due_assessments()  # what came due since (as beat does)
     centre = Centre.objects.filter(name=REPORTING).first()
     if centre is not None and not centre.nominations.exists():
         with clock.at(clock.china(today - timedelta(days=5))):
-            Nomination.objects.create(
+            centre_services.nominate(
+                centre,
+                staff,
                 kind=Nomination.Kind.TO_NATIONAL,
-                centre=centre,
-                name=centre.name,
                 nominated_on=timezone.localdate(),
                 note="推荐争创国家智能网联汽车创新中心（示范）",
-                recorded_by=staff,
             )
 
 

@@ -114,7 +114,7 @@ SUMMARY_FIELDS = [
 def _summaries(job: ExportJob):
     queryset = (
         AnnualSummary.objects.filter(reporting_year__year=job.params["year"])
-        .select_related("centre__lead_unit")
+        .select_related("centre__lead_unit", "reporting_year")
         .order_by("centre__name")
     )
     if job.params.get("district"):
@@ -126,6 +126,7 @@ def _summaries(job: ExportJob):
         _("状态"),
         *[str(opts.get_field(f).verbose_name) for f in SUMMARY_FIELDS],
         _("报送时间"),
+        _("逾期报送"),
     ]
     formats = [
         None,
@@ -136,16 +137,19 @@ def _summaries(job: ExportJob):
             for f in SUMMARY_FIELDS
         ],
         "yyyy-mm-dd hh:mm",
+        None,
     ]
 
     def rows():
+        # A summary not filed (draft, returned) has no figures yet: blank cells, never zeros.
         for s in queryset.iterator(chunk_size=CHUNK):
             yield [
                 s.centre.name,
                 s.centre.lead_unit.name,
                 s.get_state_display(),
-                *[getattr(s, f) for f in SUMMARY_FIELDS],
-                _local(s.submitted_at),
+                *[getattr(s, f) if s.is_filed else None for f in SUMMARY_FIELDS],
+                _local(s.submitted_at) if s.is_filed else None,
+                _("是") if s.is_late else "",
             ]
 
     return (

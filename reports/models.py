@@ -79,11 +79,13 @@ class AnnualSummary(ChoiceLabelsMixin, models.Model):
     next_year_plan = models.TextField(_("下一年度工作计划"), blank=True)
 
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(_("审核意见"), blank=True)
+    overdue_notified_at = models.DateTimeField(_("逾期通知时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -115,6 +117,22 @@ class AnnualSummary(ChoiceLabelsMixin, models.Model):
     @property
     def rd_expense_ratio(self):
         return (self.rd_expense * 100 / self.total_cost) if self.total_cost else None
+
+    @property
+    def is_filed(self) -> bool:
+        return self.state in (self.State.SUBMITTED, self.State.ACCEPTED)
+
+    @property
+    def is_late(self) -> bool:
+        """Filed after the due date (the first submission counts: a return and resubmission is not late)."""
+        from django.utils import timezone
+
+        first = self.first_submitted_at or self.submitted_at
+        return (
+            self.is_filed
+            and first is not None
+            and timezone.localtime(first).date() > self.reporting_year.due_date
+        )
 
     @property
     def rd_staff_ratio(self):
@@ -180,6 +198,8 @@ class Assessment(ChoiceLabelsMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
+    closed_reason = models.CharField(_("终止原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("考核评估")
@@ -188,7 +208,12 @@ class Assessment(ChoiceLabelsMixin, models.Model):
         constraints = [models.UniqueConstraint(fields=["centre", "cycle"], name="one_assessment_per_cycle")]
 
     def __str__(self):
-        return f"{self.centre} · {_('第%(n)d轮考核') % {'n': self.cycle}}"
+        round_label = _("第%(n)d轮考核") % {"n": self.cycle}
+        return f"{self.centre} · {round_label}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_at is None and self.closed_at is None
 
 
 class ProgrammeTarget(models.Model):

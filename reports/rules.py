@@ -2,7 +2,7 @@
 
 import rules
 
-from accounts.rules import is_commission_staff, is_district_staff, is_lead_unit
+from accounts.rules import is_commission_staff, is_district_staff, is_expert, is_lead_unit
 from reports.models import AnnualSummary
 
 SUMMARY_EDITABLE_STATES = (AnnualSummary.State.DRAFT, AnnualSummary.State.RETURNED)
@@ -26,11 +26,25 @@ def is_summary_editable(user, summary):
     return summary is not None and summary.state in SUMMARY_EDITABLE_STATES
 
 
+@rules.predicate
+def is_assessing_expert(user, summary):
+    """An expert on an assessment panel (declared, not withdrawn) to which this summary is attached."""
+    return (
+        summary is not None
+        and user.is_authenticated
+        and summary.assessments.filter(
+            panel__assignments__expert=user,
+            panel__assignments__state__in=("declared", "submitted"),
+        ).exists()
+    )
+
+
 rules.add_perm(
     "reports.view_summary",
     (is_lead_unit & is_own_summary)
     | is_commission_staff
-    | (is_district_staff & is_summary_in_users_district),
+    | (is_district_staff & is_summary_in_users_district)
+    | (is_expert & is_assessing_expert),
 )
 rules.add_perm("reports.edit_summary", is_lead_unit & is_own_summary & is_summary_editable)
 rules.add_perm("reports.review_summary", is_commission_staff)

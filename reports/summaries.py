@@ -24,6 +24,7 @@ from applications.models import Policy
 from applications.services import ActionRefused
 from applications.uploads import inspect
 from centres.models import Centre
+from reports.assessment import attach_accepted_summary
 from reports.models import AnnualSummary, ReportingYear, SummaryAttachment, SummaryReminder
 
 State = AnnualSummary.State
@@ -47,8 +48,13 @@ def default_due_date(year: int, policy: Policy | None = None) -> datetime.date:
     return datetime.date(year + 1, month, day)
 
 
+def owed_condition() -> Q:
+    """Summaries still owed: a centre whose title was withdrawn owes nothing any more."""
+    return ~Q(centre__status=Centre.Status.WITHDRAWN)
+
+
 def overdue_condition(today: datetime.date) -> Q:
-    return Q(reporting_year__due_date__lt=today) & ~Q(state__in=DONE_STATES)
+    return Q(reporting_year__due_date__lt=today) & ~Q(state__in=DONE_STATES) & owed_condition()
 
 
 def overdue(today: datetime.date | None = None):
@@ -67,7 +73,11 @@ def with_overdue(queryset, today: datetime.date | None = None):
 
 def is_overdue(summary: AnnualSummary, today: datetime.date | None = None) -> bool:
     today = today or timezone.localdate()
-    return summary.state not in DONE_STATES and today > summary.reporting_year.due_date
+    return (
+        summary.state not in DONE_STATES
+        and today > summary.reporting_year.due_date
+        and summary.centre.status != Centre.Status.WITHDRAWN
+    )
 
 
 def missing_for_submission(summary: AnnualSummary) -> list[str]:
@@ -125,6 +135,15 @@ def _context(summary: AnnualSummary, **extra) -> dict:
 def reporting_centres(year: int):
     """The centres that report on ``year``: awarded by its end and not stripped of the title."""
     return Centre.objects.filter(status__in=REPORTING_STATUSES, award_date__lte=datetime.date(year, 12, 31))
+
+
+def next_year_to_open(today: datetime.date | None = None) -> int | None:
+    """The year the "open a reporting year" form offers: the one after the latest opened (last year if none
+    is open yet), or None when that would be a year not yet begun."""
+    today = today or timezone.localdate()
+    latest = ReportingYear.objects.order_by("-year").values_list("year", flat=True).first()
+    year = latest + 1 if latest is not None else today.year - 1
+    return year if year <= today.year else None
 
 
 def open_year(user, year: int, due_date: datetime.date | None = None) -> ReportingYear:
@@ -212,7 +231,8 @@ def submit_summary(summary: AnnualSummary, user) -> AnnualSummary:
         resubmitted = locked.state == State.RETURNED
         locked.state = State.SUBMITTED
         locked.submitted_at = timezone.now()
-        locked.save(update_fields=["state", "submitted_at", "updated_at"])
+        locked.first_submitted_at = locked.first_submitted_at or locked.submitted_at
+        locked.save(update_fields=["state", "submitted_at", "first_submitted_at", "updated_at"])
         notify(
             users_with_role(Role.COMMISSION_STAFF),
             "summary_submitted",
@@ -276,6 +296,7 @@ def accept_summary(summary: AnnualSummary, staff, comment: str = "") -> AnnualSu
         locked.reviewed_at = timezone.now()
         locked.review_comment = comment.strip()
         locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "updated_at"])
+        attach_accepted_summary(locked)
         notify(
             lead_unit_users(locked),
             "summary_accepted",
@@ -328,6 +349,7 @@ def remind_due(today: datetime.date | None = None) -> int:
             continue
         pending = list(
             reporting_year.summaries.exclude(state__in=DONE_STATES)
+            .filter(owed_condition())
             .exclude(reminders__days_before=days)
             .select_related("centre", "reporting_year")
             .order_by("pk")
@@ -342,13 +364,51 @@ def remind_due(today: datetime.date | None = None) -> int:
                     notify(
                         recipients.get(summary.centre.lead_unit_id, []),
                         "summary_reminder",
-                        _context(summary, days_left=days),
+                        _context(summary, days_left=days_left),
                         link=edit_link(summary),
                     )
             except IntegrityError:  # another run recorded it first
                 continue
             sent += 1
     return sent
+
+
+def notify_overdue(today: datetime.date | None = None) -> int:
+    """Beat (daily, with the reminders): tell each lead unit once when its summary becomes overdue, and staff
+    in one digest per run listing the summaries that became overdue. Returns the number of lead-unit notices.
+
+    ``overdue_notified_at`` is set by a guarded UPDATE, so a second run or a racing worker tells nobody again.
+    """
+    today = today or timezone.localdate()
+    candidates = list(
+        AnnualSummary.objects.filter(overdue_condition(today), overdue_notified_at__isnull=True)
+        .select_related("centre", "reporting_year")
+        .order_by("reporting_year__year", "centre__name", "pk")
+    )
+    recipients = lead_users_by_organisation(s.centre.lead_unit_id for s in candidates)
+    told = []
+    with transaction.atomic():
+        for summary in candidates:
+            claimed = AnnualSummary.objects.filter(pk=summary.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            notify(
+                recipients.get(summary.centre.lead_unit_id, []),
+                "summary_overdue",
+                _context(summary),
+                link=edit_link(summary),
+            )
+            told.append(summary)
+        if told:
+            notify(
+                users_with_role(Role.COMMISSION_STAFF),
+                "summary_overdue_digest",
+                {"summaries": told, "count": len(told)},
+                link=reverse("reports:years"),
+            )
+    return len(told)
 
 
 # --- year on year ------------------------------------------------------------------------------------------
@@ -386,21 +446,21 @@ COMPARISON_ROWS = [
 ]
 
 
-def comparison(centre, states=DONE_STATES) -> dict:
+def comparison(centre, states=DONE_STATES, *, include_unfiled: bool = False) -> dict:
     """The centre's key figures year by year (oldest first), from its summaries in ``states``, in one query.
 
     Returns ``{"years": [2024, 2025, ...], "summaries": [...], "rows": [{"label", "kind", "values",
     "change"}]}`` where ``change`` is the last year's value minus the year before (None if fewer than two
-    years or a ratio cannot be computed).
+    years or a ratio cannot be computed). With ``include_unfiled`` every year is a column, and the figures of
+    a summary not filed (draft, returned) are None (shown blank), never zeros.
     """
-    summaries = list(
-        AnnualSummary.objects.filter(centre=centre, state__in=states)
-        .select_related("reporting_year")
-        .order_by("reporting_year__year")
-    )
+    queryset = AnnualSummary.objects.filter(centre=centre).select_related("reporting_year")
+    if not include_unfiled:
+        queryset = queryset.filter(state__in=states)
+    summaries = list(queryset.order_by("reporting_year__year"))
     rows = []
     for attribute, label, kind in COMPARISON_ROWS:
-        values = [getattr(s, attribute) for s in summaries]
+        values = [getattr(s, attribute) if s.state in states else None for s in summaries]
         change = None
         if len(values) >= 2 and values[-1] is not None and values[-2] is not None:
             change = values[-1] - values[-2]

@@ -143,13 +143,15 @@ class OpenYearForm(forms.Form):
         label=_("确认开启。开启后系统为每个应报送的创新中心建立年度总结草稿，并通知其牵头单位。")
     )
 
-    def __init__(self, *args, default_due=None, **kwargs):
+    def __init__(self, *args, default_due=None, next_year=..., **kwargs):
+        """``next_year``: the year to pre-fill (None: every year up to this one is open, nothing to offer)."""
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["year"].widget.attrs["max"] = str(today.year)
-        self.fields["year"].initial = today.year - 1
-        if default_due is not None:
-            self.fields["due_date"].initial = default_due(today.year - 1)
+        year = today.year - 1 if next_year is ... else next_year
+        self.fields["year"].initial = year
+        if default_due is not None and year is not None:
+            self.fields["due_date"].initial = default_due(year)
         self.fields["due_date"].help_text = _("留空则按政策参数取次年的默认截止日期。")
 
     def clean_year(self):

@@ -12,11 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import stash
 from accounts.decorators import page_permission
 from accounts.http import query_without_page
 from applications.feedback import show_refusal
 from applications.models import Policy
 from applications.services import ActionRefused
+from centres.models import Centre
 from config.pdf import pdf_response
 from reports import summaries
 from reports.models import AnnualSummary, ReportingYear, SummaryAttachment
@@ -97,17 +99,28 @@ def summary_edit(request, pk):
     figures = _figures(summary)
     max_mb = Policy.current().attachment_max_mb
     submitting = request.method == "POST" and "submit" in request.POST
+    # A browser cannot resend a file: one that passed its checks on a failed submission is kept in the
+    # upload stash and used again unless another one is chosen.
+    token = request.POST.get("stash") if request.method == "POST" else None
+    files = None
+    if request.method == "POST":
+        files = request.FILES.copy()
+        files.update(stash.restore(token, request.FILES))
     form = SummaryForm(
         request.POST or None,
-        request.FILES or None,
+        files or None,
         instance=summary,
         max_mb=max_mb,
         submitting=submitting,
     )
     if request.method == "POST":
         if form.is_valid():
-            return _save(request, summary, form, submitting)
+            response = _save(request, summary, form, submitting)
+            stash.discard(token)
+            return response
         messages.error(request, _("有内容需要更正，尚未保存。请按提示修改后再保存。"))
+        if "attachment" in request.FILES and "attachment" not in form.errors:
+            token = stash.keep(token, {"attachment": request.FILES["attachment"]})
     return render(
         request,
         "reports/summary_edit.html",
@@ -119,6 +132,8 @@ def summary_edit(request, pk):
             "attachments": summary.attachments.order_by("uploaded_at", "pk"),
             "is_overdue": summaries.is_overdue(summary),
             "max_mb": max_mb,
+            "stash_token": token or "",
+            "stashed": stash.names(token),
         },
     )
 
@@ -252,7 +267,9 @@ def summary_review(request, pk):
 @page_permission("reports.manage_years")
 def years(request):
     """年度总结报送: the reporting years with their progress, and the form that opens a new one."""
-    form = OpenYearForm(request.POST or None, default_due=summaries.default_due_date)
+    form = OpenYearForm(
+        request.POST or None, default_due=summaries.default_due_date, next_year=summaries.next_year_to_open()
+    )
     if request.method == "POST" and form.is_valid():
         try:
             reporting_year = summaries.open_year(
@@ -272,9 +289,12 @@ def years(request):
             )
             return redirect("reports:year", year=reporting_year.year)
     today = timezone.localdate()
-    not_done = ~Q(summaries__state__in=summaries.DONE_STATES)
+    # A centre stripped of its title owes nothing: its unfiled summary is neither due nor overdue.
+    not_done = ~Q(summaries__state__in=summaries.DONE_STATES) & ~Q(
+        summaries__centre__status=Centre.Status.WITHDRAWN
+    )
     queryset = ReportingYear.objects.select_related("opened_by").annotate(
-        total=Count("summaries"),
+        total=Count("summaries", filter=not_done | Q(summaries__state__in=summaries.DONE_STATES)),
         not_submitted=Count("summaries", filter=not_done),
         overdue=Count("summaries", filter=not_done & Q(due_date__lt=today)),
         waiting=Count("summaries", filter=Q(summaries__state=State.SUBMITTED)),
@@ -294,9 +314,10 @@ def year(request, year):
     reporting_year = get_object_or_404(ReportingYear, year=year)
     today = timezone.localdate()
     base = reporting_year.summaries.all()
+    owed = summaries.owed_condition()
     counts = base.aggregate(
-        total=Count("pk"),
-        not_submitted=Count("pk", filter=~Q(state__in=summaries.DONE_STATES)),
+        total=Count("pk", filter=owed | Q(state__in=summaries.DONE_STATES)),
+        not_submitted=Count("pk", filter=~Q(state__in=summaries.DONE_STATES) & owed),
         waiting=Count("pk", filter=Q(state=State.SUBMITTED)),
         accepted=Count("pk", filter=Q(state=State.ACCEPTED)),
     )
@@ -308,7 +329,7 @@ def year(request, year):
     if filter_form.is_valid():
         show, search = filter_form.cleaned_data["show"], filter_form.cleaned_data["q"].strip()
         if show == YearFilterForm.NOT_SUBMITTED:
-            queryset = queryset.exclude(state__in=summaries.DONE_STATES)
+            queryset = queryset.exclude(state__in=summaries.DONE_STATES).filter(owed)
         elif show == YearFilterForm.OVERDUE:
             queryset = queryset.filter(summaries.overdue_condition(today))
         elif show == YearFilterForm.SUBMITTED:

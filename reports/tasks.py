@@ -31,7 +31,8 @@ def build_export(job_id: int) -> str:
 
 @shared_task
 def remind_annual_summaries() -> int:
-    """Beat (daily): remind lead units 30, 7 and 1 days before their annual summary is due, once each."""
-    from reports.summaries import remind_due
+    """Beat (daily): remind lead units 30, 7 and 1 days before their annual summary is due, once each; tell
+    them (and staff, in a digest) once when it becomes overdue."""
+    from reports.summaries import notify_overdue, remind_due
 
-    return remind_due()
+    return remind_due() + notify_overdue()

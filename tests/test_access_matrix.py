@@ -107,6 +107,7 @@ OK = "200"
 DENY = "403"
 GONE = "404"
 NOT_ALLOWED = "405"
+WITHDRAWN = "410"  # a withdrawn title's public page: says so, with the date
 REDIRECT = "302"  # anywhere but the sign-in page
 LOGIN = "302:/accounts/login/?next="
 REAUTH = "302:/accounts/reauth/?next="
@@ -143,7 +144,7 @@ MATRIX = {
     "announcements:detail[not-yet-published]": everyone(GONE),
     "centres:directory": everyone(OK),
     "centres:detail": everyone(OK),
-    "centres:detail[title-withdrawn]": everyone(GONE),
+    "centres:detail[title-withdrawn]": everyone(WITHDRAWN),
     # --- accounts
     "accounts:login": only(*SIGNED_IN, ok=REDIRECT, anon=OK),  # signed-in people go to their home
     "accounts:logout": everyone(NOT_ALLOWED),  # POST only

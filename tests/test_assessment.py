@@ -129,18 +129,22 @@ def test_a_missed_run_opens_each_missing_cycle_once(staff):
     assert cycles(centre) == [(1, D(2021, 3, 15)), (2, D(2024, 3, 15)), (3, D(2027, 3, 15))]
 
 
-def test_the_summaries_of_the_three_preceding_years_are_attached(staff, centre):
+def test_the_accepted_summaries_of_the_three_preceding_years_are_attached(staff, centre):
     other = awarded_centre(award_date=AWARD, name="重庆市乙创新中心")
     summaries = {}
     for year in range(2020, 2026):
         reporting_year = ReportingYear.objects.create(year=year, due_date=D(year + 1, 3, 31), opened_by=staff)
-        summaries[year] = AnnualSummary.objects.create(centre=centre, reporting_year=reporting_year)
-        AnnualSummary.objects.create(centre=other, reporting_year=reporting_year)
+        summaries[year] = AnnualSummary.objects.create(
+            centre=centre, reporting_year=reporting_year, state=AnnualSummary.State.ACCEPTED
+        )
+        AnnualSummary.objects.create(centre=other, reporting_year=reporting_year, state="accepted")
+    AnnualSummary.objects.filter(pk=summaries[2022].pk).update(state=AnnualSummary.State.DRAFT)
 
     open_due_assessments(today=D(2024, 6, 1))
-    # Due 2024-06-01: the reporting years 2021, 2022, 2023 (not 2020, not 2024), of this centre only.
+    # Due 2024-06-01: the reporting years 2021, 2022, 2023 (not 2020, not 2024), of this centre only, and
+    # only what staff accepted (the 2022 draft is not a summary yet).
     assessment = Assessment.objects.get(centre=centre, cycle=1)
-    assert set(assessment.summaries.all()) == {summaries[2021], summaries[2022], summaries[2023]}
+    assert set(assessment.summaries.all()) == {summaries[2021], summaries[2023]}
     assert {s.reporting_year.year for s in Assessment.objects.get(centre=other).summaries.all()} == {
         2021,
         2022,
@@ -643,33 +647,56 @@ def test_staff_withdraw_a_title_with_a_reason_and_it_leaves_the_public_directory
     )
 
     assert "重庆市甲创新中心" not in client.get(reverse("centres:directory")).content.decode()
-    assert client.get(reverse("centres:detail", args=[centre.pk])).status_code == 404
+    gone = client.get(reverse("centres:detail", args=[centre.pk]))
+    assert gone.status_code == 410
+    assert f"称号已于{timezone.localdate():%Y-%m-%d}撤销" in gone.content.decode()
     page = client.get(url)
     assert page.status_code == 200
     assert "撤销称号" in page.content.decode() and 'name="withdraw_title"' not in page.content.decode()
 
 
-def nominate(client, centre, **values):
-    data = {
-        "nominate": "1",
-        "kind": Nomination.Kind.TO_NATIONAL,
-        "nominated_on": "2025-03-01",
-        "outcome": Nomination.Outcome.SUCCEEDED,
-        "outcome_date": "2025-09-01",
-        "note": "工信部批复组建。",
-        **values,
-    }
-    return client.post(reverse("reports:centre", args=[centre.pk]), data)
+def nominate(client, centre, outcome=Nomination.Outcome.SUCCEEDED, outcome_date="2025-09-01", **values):
+    """Record a nomination on the centre page, then (unless pending) its outcome on the same record."""
+    url = reverse("reports:centre", args=[centre.pk])
+    data = {"nominate": "1", "kind": Nomination.Kind.TO_NATIONAL, "nominated_on": "2025-03-01", **values}
+    response = client.post(url, data)
+    if outcome == Nomination.Outcome.PENDING or response.status_code != 302:
+        return response
+    nomination = Nomination.objects.get(centre=centre, outcome=Nomination.Outcome.PENDING)
+    prefix = f"outcome-{nomination.pk}"
+    return client.post(
+        url,
+        {
+            "nomination_outcome": nomination.pk,
+            f"{prefix}-nomination": nomination.pk,
+            f"{prefix}-outcome": outcome,
+            f"{prefix}-outcome_date": outcome_date,
+            f"{prefix}-note": "工信部批复组建。",
+        },
+    )
 
 
 def test_staff_record_a_national_nomination_that_marks_the_centre_national(client, staff, centre):
     client.force_login(staff)
     # Pending first: recorded, not yet national.
-    assert nominate(client, centre, outcome=Nomination.Outcome.PENDING, outcome_date="").status_code == 302
+    assert nominate(client, centre, outcome=Nomination.Outcome.PENDING).status_code == 302
     centre.refresh_from_db()
     assert centre.is_national is False
 
-    assert nominate(client, centre).status_code == 302
+    # The outcome is recorded on the same nomination.
+    assert nominate(client, centre).status_code == 200  # a second pending one of the same kind is refused
+    nomination = Nomination.objects.get(centre=centre)
+    prefix = f"outcome-{nomination.pk}"
+    response = client.post(
+        reverse("reports:centre", args=[centre.pk]),
+        {
+            "nomination_outcome": nomination.pk,
+            f"{prefix}-nomination": nomination.pk,
+            f"{prefix}-outcome": Nomination.Outcome.SUCCEEDED,
+            f"{prefix}-outcome_date": "2025-09-01",
+        },
+    )
+    assert response.status_code == 302
     centre.refresh_from_db()
     assert centre.is_national is True
     succeeded = Nomination.objects.get(centre=centre, outcome=Nomination.Outcome.SUCCEEDED)
@@ -679,7 +706,7 @@ def test_staff_record_a_national_nomination_that_marks_the_centre_national(clien
         staff,
     )
     assert succeeded.outcome_date == D(2025, 9, 1)
-    assert CentreEvent.objects.filter(centre=centre, action="nomination").count() == 2
+    assert CentreEvent.objects.filter(centre=centre, action__startswith="nomination").count() == 2
 
     listing = client.get(reverse("reports:centres")).content.decode()
     assert '重庆市甲创新中心</a> <span class="badge text-bg-success">国家级</span>' in listing

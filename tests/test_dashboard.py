@@ -155,7 +155,8 @@ EXPECTED = {
         # not withdrawn (c4): recognised c1 c3 c5 c6, pilot c2 c7 c8, national c1 c6, excluded c3 c8
         "centres": {"recognised": 4, "pilot": 3, "national": 2, "excluded": 2},
         # active or upgraded only: F1 c1 c2, F3 c5 c6, F4 c7
-        "per_field": [2, 0, 2, 1, 0],
+        # the same centres as "recognised" (25 minor): c1 · c3 (excluded) · c5 c6
+        "per_field": [1, 1, 2, 0, 0],
         # 2024: due t1..t7 = 7, submitted or accepted t1 t4 t5 t6 = 4, the due date has passed
         "summary_progress": {"due": 7, "submitted": 4, "overdue": 3},
         "grades": {"excellent": 2, "good": 2, "pass": 1, "fail": 2},
@@ -174,7 +175,7 @@ EXPECTED = {
         # staff: submitted 2 + preliminary 1 + expert_review 1 + approved 1
         "waiting": {"staff": 5, "lead_units": 1, "experts": 3, "objections": 0, "summaries": 2},
         "centres": {"recognised": 3, "pilot": 1, "national": 1, "excluded": 1},
-        "per_field": [2, 0, 1, 0, 0],
+        "per_field": [1, 1, 1, 0, 0],
         "summary_progress": {"due": 4, "submitted": 2, "overdue": 2},  # t1 t2 t3 t4; t1 t4
         "grades": {"excellent": 1, "good": 1, "pass": 1, "fail": 1},
     },
@@ -182,7 +183,7 @@ EXPECTED = {
         "pipeline": {"submitted": 1, "site_inspection": 1, "publicity": 1, "awarded": 3},
         "waiting": {"staff": 2, "lead_units": 0, "experts": 2, "objections": 1, "summaries": 1},
         "centres": {"recognised": 1, "pilot": 2, "national": 1, "excluded": 1},
-        "per_field": [0, 0, 1, 1, 0],
+        "per_field": [0, 0, 1, 0, 0],
         "summary_progress": {"due": 3, "submitted": 2, "overdue": 1},  # t5 t6 t7; t5 t6
         "grades": {"excellent": 1, "good": 1, "pass": 0, "fail": 1},
     },
@@ -318,15 +319,17 @@ def test_every_figure_of_the_whole_programme(world):
     result = figures()
     check_figures(result, None, world["fields"])
 
-    # The clash flag is what the one-centre-per-field principle asks: two centres held in F1 and F3.
+    # The clash flag is what the one-centre-per-field principle asks: two municipal centres in F3.
     flagged = [row["name"] for row in result["per_field"] if row["clash"]]
-    assert flagged == [world["fields"][0].name, world["fields"][2].name]
+    assert flagged == [world["fields"][2].name]
+    # The chart counts the same centres as the headline figure.
+    assert sum(row["n"] for row in result["per_field"]) == result["centres"]["recognised"]
     # Bars are drawn against the largest value: 8 awarded is the widest pipeline bar.
     widths = {row["status"]: row["width"] for row in result["pipeline"]}
     assert widths["awarded"] == 100.0
     assert widths["submitted"] == 37.5  # 3 / 8
     assert widths["comprehensive"] == 0
-    assert [row["width"] for row in result["per_field"][:5]] == [100.0, 0, 100.0, 50.0, 0]
+    assert [row["width"] for row in result["per_field"][:5]] == [50.0, 50.0, 100.0, 0, 0]
 
 
 @pytest.mark.parametrize("code", [D1, D2], ids=["渝北区", "渝中区"])
@@ -624,7 +627,7 @@ def test_the_page_shows_the_figures_to_commission_staff(client, staff, world):
     assert re.search(r'id="waiting-staff">7<', body)
     assert "已报送 4 / 应报送 7（截止 2025-03-31）" in body
     assert "逾期 3" in body
-    assert body.count("超过一个") == 2  # F1 and F3
+    assert body.count("超过一个") == 1  # F3
     # Charts come with their numbers as a table: an SVG per chart, no script, nothing from a CDN.
     assert body.count("<svg") == 3
     # (a random CSRF token may contain the letters "cdn": look at what the page loads instead)

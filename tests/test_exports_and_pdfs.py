@@ -262,8 +262,10 @@ def test_the_summaries_export_of_a_year(client, staff, centres, django_capture_o
     annual_summary(
         centres["A"], year, AnnualSummary.State.ACCEPTED, submitted_at=submitted_at, **SUMMARY_FIGURES
     )
-    annual_summary(centres["B"], year, AnnualSummary.State.DRAFT)
+    annual_summary(centres["B"], year, AnnualSummary.State.DRAFT, revenue_transfer=Decimal("5.00"))
     annual_summary(centres["C"], other_year, AnnualSummary.State.SUBMITTED)
+    late_at = datetime.datetime(2025, 4, 2, 9, 0, tzinfo=SHANGHAI)
+    annual_summary(centres["C"], year, AnnualSummary.State.SUBMITTED, submitted_at=late_at)
 
     client.force_login(staff)
     page = client.get(reverse("reports:export_new", args=["summaries"]) + "?year=2024").content.decode()
@@ -281,24 +283,29 @@ def test_the_summaries_export_of_a_year(client, staff, centres, django_capture_o
             "状态",
             *[str(opts.get_field(name).verbose_name) for name in exports.SUMMARY_FIELDS],
             "报送时间",
+            "逾期报送",
         ],
     )
     assert sheet["D1"].value == "技术转让和成果转化收入（万元）"
     assert sheet["J1"].value == "研发经费支出（万元）"
     assert sheet["K1"].value == "职工总数"
-    # Ordered by centre name: A (accepted, figures) then B (draft, zeros, not submitted); 2023 is left out.
+    # Ordered by centre name: A (accepted, figures), B (draft: blank, not zeros), C (filed late); 2023 is
+    # left out.
     assert [row[:3] for row in values(sheet)[1:]] == [
         ["重庆市A创新中心", centres["A"].lead_unit.name, "已受理"],
         ["重庆市B创新中心", centres["B"].lead_unit.name, "草稿"],
+        ["重庆市C创新中心", centres["C"].lead_unit.name, "已报送"],
     ]
+    assert all(cell.value is None for cell in sheet[3][3:])  # the draft's figures are not filed
+    assert [sheet[n][-1].value for n in (2, 3, 4)] == [None, None, "是"]  # only C was filed late
     row = sheet[2]
-    for cell, name in zip(row[3:-1], exports.SUMMARY_FIELDS, strict=True):
+    for cell, name in zip(row[3:-2], exports.SUMMARY_FIELDS, strict=True):
         money = name.startswith("revenue") or name in ("total_cost", "rd_expense")
         assert_number(cell, SUMMARY_FIGURES[name], "#,##0.00" if money else "0")
     assert sheet["J2"].value == pytest.approx(200.25)
     assert isinstance(sheet["K2"].value, int) and sheet["K2"].value == 120
-    assert_same_time(row[-1], submitted_at)
-    assert sheet.cell(row=3, column=len(row)).value is None  # a draft has no submission time
+    assert_same_time(row[-2], submitted_at)
+    assert sheet.cell(row=3, column=len(row) - 1).value is None  # a draft has no submission time
 
 
 def test_the_assessments_export(client, staff, centres, django_capture_on_commit_callbacks):
@@ -580,6 +587,36 @@ def test_the_annual_summary_pdf_holds_the_chinese_text(client, staff):
     for outsider in (lead_user_in(D1), district_staff_in(D2)):
         client.force_login(outsider)
         assert client.get(url).status_code == 403
+
+
+def test_the_annual_summary_pdf_holds_the_facts_figures_and_comparison(client, staff):
+    """25 minor: lead unit, status, submission and due dates, totals, ratios and the year-on-year table."""
+    lead = lead_user_in(D1)
+    centre = awarded_centre(lead_user=lead, name="重庆市对比创新中心")
+    before = ReportingYear.objects.create(year=2023, due_date=datetime.date(2024, 3, 31), opened_by=staff)
+    year = ReportingYear.objects.create(year=2024, due_date=datetime.date(2025, 3, 31), opened_by=staff)
+    annual_summary(centre, before, AnnualSummary.State.ACCEPTED, patents_filed=10, total_cost=Decimal("500"))
+    summary = annual_summary(
+        centre,
+        year,
+        AnnualSummary.State.SUBMITTED,
+        submitted_at=datetime.datetime(2025, 3, 20, 15, 30, tzinfo=SHANGHAI),
+        patents_filed=18,
+        revenue_transfer=Decimal("300"),
+        revenue_testing=Decimal("100"),
+        total_cost=Decimal("800"),
+        rd_expense=Decimal("200"),
+        employees=120,
+        rd_staff=30,
+    )
+    client.force_login(staff)
+    text = pdf_text(client.get(reverse("reports:summary", args=[summary.pk]) + "?format=pdf"))
+    assert centre.lead_unit.name in text
+    assert "已报送" in text
+    assert "2025年3月20日" in text and "2025年3月31日" in text
+    assert "400.00" in text  # revenue total
+    assert "25.0%" in text  # both ratios
+    assert "主要指标年度对比" in text and "2023年" in text and "+8" in text  # patents 10 -> 18
 
 
 def test_the_pdfs_are_for_staff_only_where_the_page_is(client, staff):

@@ -194,6 +194,24 @@ def test_staff_open_a_year_from_the_years_page(client, staff, centre):
     assert ReportingYear.objects.count() == 1
 
 
+def test_the_open_form_offers_the_next_year_that_can_be_opened(client, staff, centre):
+    """Minor of 25: not a year already open, and a due date that opening accepts."""
+    client.force_login(staff)
+    today = timezone.localdate()
+    summaries.open_year(staff, today.year - 1)
+    form = client.get(reverse("reports:years")).context["form"]
+    assert form["year"].initial == today.year
+    assert form["due_date"].initial == summaries.default_due_date(today.year)
+    response = client.post(
+        reverse("reports:years"),
+        {"year": form["year"].initial, "due_date": form["due_date"].initial.isoformat(), "confirm": "on"},
+    )
+    assert response["Location"] == reverse("reports:year", args=[today.year])
+    # Every year up to this one is open: nothing is pre-filled.
+    form = client.get(reverse("reports:years")).context["form"]
+    assert form["year"].initial is None and form["due_date"].initial is None
+
+
 # --- the lead unit fills, saves and submits ------------------------------------------------------------
 
 
@@ -360,6 +378,31 @@ def test_attachments_are_checked_by_content_and_kept_with_the_draft(client, lead
     assert not SummaryAttachment.objects.exists()
 
 
+def test_a_chosen_attachment_is_kept_across_a_failed_submission(client, lead, summary):
+    """25.1: the PDF chosen with a form that fails comes back as kept, and is stored by the next save."""
+    client.force_login(lead)
+    url = reverse("reports:summary_edit", args=[summary.pk])
+    good = SimpleUploadedFile("审计报告.pdf", PDF_BYTES, content_type="application/pdf")
+    response = client.post(url, post_data(rd_staff="500", rd_expense="900", submit="1", attachment=good))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "以下文件已保留" in page and "审计报告.pdf" in page
+    assert "尚未上传附件。" not in page
+    token = response.context["stash_token"]
+    assert token and f'name="stash" value="{token}"' in page
+    assert not SummaryAttachment.objects.exists()
+
+    # The corrected form is sent without choosing the file again: the kept one is stored.
+    response = client.post(url, post_data(save="1", stash=token))
+    assert response.status_code == 302
+    attachment = SummaryAttachment.objects.get(summary=summary)
+    assert attachment.original_name == "审计报告.pdf"
+    assert attachment.file.read() == PDF_BYTES
+    # Used once: a later save with the same token stores nothing more.
+    client.post(url, post_data(save="1", stash=token))
+    assert SummaryAttachment.objects.filter(summary=summary).count() == 1
+
+
 # --- staff review --------------------------------------------------------------------------------------
 
 
@@ -446,6 +489,21 @@ def test_reminders_30_7_and_1_days_before_are_sent_once_each(staff, lead, centre
     assert notes.count() - before == 6
     assert set(notes.values_list("recipient", flat=True)) == {lead.pk, second_lead.pk}
     assert notes.filter(recipient=lead, subject__contains="还有7天截止").count() == 1
+
+
+def test_a_caught_up_reminder_states_the_days_actually_left(client, staff, lead, summary):
+    """25.4: beat missed the 7-day mark; the reminder sent 5 days before says 5 days, not 7."""
+    assert summaries.remind_due(DUE - datetime.timedelta(days=5)) == 1
+    note = Notification.objects.get(recipient=lead, subject__contains="天截止")
+    assert "还有5天截止" in note.subject and "还有5天" in note.body
+    assert SummaryReminder.objects.get(summary=summary).days_before == 7
+    # Caught up on the due date itself: "today".
+    assert summaries.remind_due(DUE) == 1
+    note = Notification.objects.filter(recipient=lead, subject__contains="今天截止").get()
+    assert "还有0天" not in note.body and "今天" in note.body
+    # The lead unit reads the same in its notifications page.
+    client.force_login(lead)
+    assert "还有5天截止" in client.get(reverse("accounts:notifications")).content.decode()
 
 
 def test_a_summary_submitted_after_a_reminder_gets_no_more(staff, lead, summary):
@@ -607,3 +665,110 @@ def test_the_lead_units_list_keeps_a_constant_query_count(client, staff, lead):
     twenty = count_queries(client, reverse("reports:my_summaries"))
     assert one == twenty
     assert twenty <= MY_LIST_QUERY_BUDGET, twenty
+
+
+# --- after the due date: told once, late marked, withdrawn centres owe nothing (issue 25) ------------
+
+
+def test_an_overdue_summary_is_told_once_to_the_lead_unit_and_staff_get_one_digest(staff, lead, summary):
+    second_lead = user_with_role(Role.LEAD_UNIT)
+    second = AnnualSummary.objects.create(
+        centre=awarded_centre(lead_user=second_lead, name="重庆市乙创新中心"),
+        reporting_year=summary.reporting_year,
+    )
+    assert summaries.notify_overdue(DUE) == 0  # on the due date itself: not yet overdue
+    assert summaries.notify_overdue(DUE + datetime.timedelta(days=1)) == 2
+    for person in (lead, second_lead):
+        note = Notification.objects.get(recipient=person, subject__contains="逾期")
+        assert f"{YEAR}年度工作总结已逾期未报送" in note.subject
+    digest = Notification.objects.get(recipient=staff, subject__contains="逾期")
+    assert "2份年度工作总结已逾期未报送" in digest.subject
+    assert "重庆市甲创新中心" in digest.body and "重庆市乙创新中心" in digest.body
+    # The next runs tell nobody again.
+    assert summaries.notify_overdue(DUE + datetime.timedelta(days=2)) == 0
+    assert Notification.objects.filter(subject__contains="逾期").count() == 3
+    second.refresh_from_db()
+    assert second.overdue_notified_at is not None
+
+
+def test_the_daily_task_sends_reminders_and_overdue_notices(staff, lead, summary):
+    from reports.tasks import remind_annual_summaries
+
+    summaries.notify_overdue(DUE)  # nothing yet
+    ReportingYear.objects.filter(pk=summary.reporting_year_id).update(
+        due_date=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert remind_annual_summaries.apply().get() == 1
+    assert Notification.objects.filter(recipient=lead, subject__contains="逾期未报送").count() == 1
+
+
+def test_a_late_filing_is_marked_late_in_lists_and_on_the_centre_page(client, staff, lead, summary):
+    fill(summary)
+    summaries.submit_summary(summary, lead)
+    late = DUE + datetime.timedelta(days=3)
+    AnnualSummary.objects.filter(pk=summary.pk).update(
+        submitted_at=timezone.make_aware(datetime.datetime.combine(late, datetime.time(10))),
+        first_submitted_at=timezone.make_aware(datetime.datetime.combine(late, datetime.time(10))),
+    )
+    summary.refresh_from_db()
+    assert summary.is_late
+    client.force_login(lead)
+    assert "data-late" in client.get(reverse("reports:my_summaries")).content.decode()
+    assert "逾期报送" in client.get(reverse("reports:centre", args=[summary.centre_id])).content.decode()
+    client.force_login(staff)
+    assert "data-late" in client.get(reverse("reports:year", args=[YEAR])).content.decode()
+
+
+def test_a_returned_summary_resubmitted_after_the_due_date_is_not_late(staff, lead, summary):
+    submitted(summary, lead)
+    summaries.return_summary(summary, staff, "请补充。")
+    summaries.submit_summary(AnnualSummary.objects.get(pk=summary.pk), lead)
+    # The first submission was on the due date, the resubmission after it.
+    on_time = timezone.make_aware(datetime.datetime.combine(DUE, datetime.time(9)))
+    AnnualSummary.objects.filter(pk=summary.pk).update(
+        first_submitted_at=on_time, submitted_at=on_time + datetime.timedelta(days=10)
+    )
+    assert not AnnualSummary.objects.select_related("reporting_year").get(pk=summary.pk).is_late
+
+
+def test_a_withdrawn_centre_owes_nothing(client, staff, lead, summary):
+    from reports import assessment
+
+    assessment.withdraw_title(summary.centre, staff, "撤销")
+    after = DUE + datetime.timedelta(days=5)
+    assert not summaries.overdue(after).exists()
+    assert not summaries.is_overdue(AnnualSummary.objects.select_related("centre").get(pk=summary.pk), after)
+    assert summaries.remind_due(DUE - datetime.timedelta(days=7)) == 0
+    assert summaries.notify_overdue(after) == 0
+    client.force_login(staff)
+    response = client.get(reverse("reports:year", args=[YEAR]))
+    assert response.context["counts"]["total"] == 0 and response.context["counts"]["not_submitted"] == 0
+    listing = client.get(reverse("reports:years"))
+    row = listing.context["page"].object_list[0]
+    assert (row.total, row.not_submitted, row.overdue) == (0, 0, 0)
+
+
+def test_the_centre_page_shows_unfiled_years_blank_and_every_compared_figure(client, staff, lead, centre):
+    filed_year = ReportingYear.objects.create(year=2023, due_date=datetime.date(2024, 3, 31), opened_by=staff)
+    filed = AnnualSummary.objects.create(centre=centre, reporting_year=filed_year)
+    submitted(filed, lead)
+    draft_year = ReportingYear.objects.create(year=YEAR, due_date=DUE, opened_by=staff)
+    AnnualSummary.objects.create(centre=centre, reporting_year=draft_year, revenue_transfer=Decimal("0"))
+    client.force_login(lead)
+    response = client.get(reverse("reports:centre", args=[centre.pk]))
+    page = response.content.decode()
+    labels = [str(row["label"]) for row in response.context["comparison"]]
+    for label in (
+        "承担国家级项目",
+        "主导制定标准",
+        "参与制定标准",
+        "成员单位数",
+        "创新平台数",
+        "研发经费占比（%）",
+        "研发人员占比（%）",
+    ):
+        assert label in labels and label in page
+    assert all(row["values"][1] is None for row in response.context["comparison"])  # the draft: blank
+    assert "未报送" in page
+    table = page.split("主要指标逐年比较", 1)[1].split("</table>", 1)[0]
+    assert "0.00" not in table.split("技术转让和成果转化收入（万元）", 1)[1].split("</tr>", 1)[0]

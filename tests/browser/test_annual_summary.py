@@ -113,3 +113,43 @@ def test_lead_unit_files_its_annual_summary_and_staff_accept_it(page, portal, tm
     sign_in(page, portal, lead)
     page.goto(portal + reverse("reports:my_summaries"))
     expect(page.locator(f'tr[data-summary="{summary.pk}"] [data-state]')).to_have_text("已受理")
+
+
+def test_the_chosen_attachment_survives_a_failed_submit(page, portal, tmp_path):
+    """25.1: two cross-field errors bring every value back and keep the chosen PDF; the corrected
+    submission stores it without choosing it again."""
+    lead = user_with_role(Role.LEAD_UNIT, full_name="李明")
+    staff = user_with_role(Role.COMMISSION_STAFF, full_name="张伟")
+    centre = awarded_centre(
+        lead_user=lead, name="重庆市集成电路创新中心", award_date=datetime.date(2023, 6, 1)
+    )
+    today = timezone.localdate()
+    summaries.open_year(staff, today.year - 1, today + datetime.timedelta(days=30))
+    audit = tmp_path / "审计报告.pdf"
+    audit.write_bytes(PDF_BYTES)
+
+    sign_in(page, portal, lead)
+    summary = AnnualSummary.objects.get(centre=centre)
+    page.goto(portal + reverse("reports:summary_edit", args=[summary.pk]))
+    for label, value in FIGURES.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_label("研发人员数").fill("500")
+    page.get_by_label("研发经费支出").fill("900")
+    page.get_by_label("年度工作总结", exact=True).fill("建成中试线一条。")
+    page.get_by_label("下一年度工作计划").fill("推进成果转化。")
+    page.get_by_label("上传附件").set_input_files(str(audit))
+    page.get_by_label(re.compile("我单位承诺")).check()
+    page.get_by_role("button", name="报送", exact=True).click()
+
+    expect(page.locator("#error-summary")).to_contain_text("研发人员数不能超过职工总数")
+    expect(page.locator("#stashed-files")).to_contain_text("审计报告.pdf")
+    expect(page.locator("#attachments")).not_to_contain_text("尚未上传附件")
+    expect(page.get_by_label("发明专利授权")).to_have_value("7")
+
+    page.get_by_label("研发人员数").fill("30")
+    page.get_by_label("研发经费支出").fill("200")
+    page.get_by_label(re.compile("我单位承诺")).check()
+    page.get_by_role("button", name="报送", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("年度工作总结已报送")
+    expect(page.locator("main")).to_contain_text("审计报告.pdf")
+    assert summary.attachments.get().original_name == "审计报告.pdf"
