@@ -1,0 +1,60 @@
+"""Issue 16 (an attack on a production-settings instance): the findings closed in accounts and config.
+
+三员 separation and activation links (1), the second-factor gate (2), re-authentication failures (5),
+lockout abuse and the CAPTCHA (6), the password-reset throttle (8), /healthz and the proxy header (11),
+the Chinese texts and the CSRF page (12), the record of business roles granted (also). The same gate,
+takeover and lockout abuse over HTTP against gunicorn with production settings: tests/test_security_http.py.
+"""
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import AuditEvent
+from accounts.roles import Role
+from tests.factories import TEST_PASSWORD, user_with_role
+
+TWO_FACTOR_ROLES = ["commission_staff", "expert", "system_admin", "security_admin", "audit_admin"]
+NEW_PASSWORD = "Neu-Passw0rd#2026"
+
+
+@pytest.fixture
+def two_factor_on(settings):
+    settings.TWO_FACTOR_ROLES = TWO_FACTOR_ROLES
+
+
+def current_token(device) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+
+
+# --- 2: until the second factor is passed, only that page and sign-out ------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_password_alone_does_not_reach_the_password_change_of_a_two_factor_account(client, two_factor_on):
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    TOTPDevice.objects.create(user=staff, name="authenticator", confirmed=True)
+    client.post(reverse("accounts:login"), {"username": staff.username, "password": TEST_PASSWORD})
+    change = reverse("accounts:password_change")
+    response = client.get(change)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/")
+    response = client.post(
+        change, {"old_password": TEST_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/")
+    staff.refresh_from_db()
+    assert staff.check_password(TEST_PASSWORD)
+    assert client.get(reverse("accounts:password_change_done")).status_code == 302
+    # The second-factor page and sign-out stay reachable.
+    assert client.get("/accounts/2fa/").status_code == 200
+    # After the second factor the password can be changed.
+    device = TOTPDevice.objects.get(user=staff)
+    client.post("/accounts/2fa/", {"token": current_token(device)})
+    response = client.post(
+        change, {"old_password": TEST_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_change_done")
+    staff.refresh_from_db()
+    assert staff.check_password(NEW_PASSWORD)
+    assert client.post(reverse("accounts:logout")).status_code == 302
