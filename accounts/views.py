@@ -108,3 +108,12 @@ def notifications(request):
         "accounts/notifications.html",
         {"page_title": _("站内通知"), "page": page, "unread": set(unread)},
     )
+
+
+def csrf_failure(request, reason=""):
+    """A form whose page expired or was opened in another session (the CSRF check failed): say what to do.
+    The technical reason goes to the log only."""
+    import logging
+
+    logging.getLogger("accounts.csrf").warning("CSRF check failed on %s: %s", request.path, reason)
+    return render(request, "403_csrf.html", {"page_title": _("页面已过期")}, status=403)

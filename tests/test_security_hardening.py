@@ -58,3 +58,56 @@ def test_a_password_alone_does_not_reach_the_password_change_of_a_two_factor_acc
     staff.refresh_from_db()
     assert staff.check_password(NEW_PASSWORD)
     assert client.post(reverse("accounts:logout")).status_code == 302
+
+
+# --- 12: the texts a person meets are in the catalogue; the portal's own page for an expired form -----------
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "password",
+    ["aB1!", "password", "12345678901234", "Zhang.San#2026"],  # short, common, numeric, like the name
+)
+def test_every_password_rule_speaks_chinese(password):
+    from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
+    from django.core.exceptions import ValidationError
+
+    user = user_with_role(Role.LEAD_UNIT, username="zhang.san2026", full_name="Zhang San")
+    with pytest.raises(ValidationError) as raised:
+        validate_password(password, user)
+    assert raised.value.messages
+    for message in raised.value.messages:
+        assert has_chinese(message) and "password" not in message.lower(), message
+    assert all(has_chinese(text) for text in password_validators_help_texts())
+
+
+@pytest.mark.django_db
+def test_the_length_rule_reads_as_english_in_english():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ValidationError) as raised:
+        validate_password("aB1!x")
+    assert "at least 10 characters" in " ".join(raised.value.messages)
+
+
+@pytest.mark.django_db
+def test_an_expired_form_gets_the_portals_own_page_saying_what_to_do():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("accounts:login"))  # the cookie, but the form is sent without its token
+    response = client.post(reverse("accounts:login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "页面已过期" in page and "刷新页面后重新填写并提交" in page
+    assert "CSRF" not in page and "Forbidden" not in page
+    assert '<html lang="zh-hans"' in page or 'lang="zh-Hans"' in page or 'lang="zh' in page
+    client.cookies["portal_language"] = "en"
+    page = client.post(reverse("accounts:login"), {"username": "x", "password": "y"}).content.decode()
+    assert "expired" in page.lower() and "页面已过期" not in page
