@@ -111,3 +111,60 @@ def test_an_expired_form_gets_the_portals_own_page_saying_what_to_do():
     client.cookies["portal_language"] = "en"
     page = client.post(reverse("accounts:login"), {"username": "x", "password": "y"}).content.decode()
     assert "expired" in page.lower() and "页面已过期" not in page
+
+
+# --- 11: /healthz tells the public the status only; X-Forwarded-Proto only behind a known proxy -----------
+
+
+@pytest.mark.django_db
+def test_healthz_tells_the_public_the_status_alone(client, settings):
+    settings.HEALTHZ_DETAIL_ADDRESSES = ["10.0.0.0/24"]
+    settings.HEALTHZ_TOKEN = "probe-token-0123456789"
+    url = reverse("healthz")
+    public = client.get(url, REMOTE_ADDR="203.0.113.5")
+    assert (public.status_code, public.json()) == (200, {"status": "ok"})
+    # A forged X-Forwarded-For is not believed without a trusted proxy.
+    assert client.get(url, REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="10.0.0.7").json() == {
+        "status": "ok"
+    }
+    assert client.get(url, REMOTE_ADDR="203.0.113.5", HTTP_X_HEALTH_TOKEN="wrong").json() == {"status": "ok"}
+    detailed = {"status": "ok", "database": "ok", "redis": "ok", "worker": "disabled"}
+    assert client.get(url, REMOTE_ADDR="10.0.0.7").json() == detailed  # the load balancer
+    assert client.get(url, REMOTE_ADDR="203.0.113.5", HTTP_X_HEALTH_TOKEN=settings.HEALTHZ_TOKEN).json() == (
+        detailed
+    )
+    settings.HEALTHZ_TOKEN = ""  # no token configured: an empty header opens nothing
+    assert client.get(url, REMOTE_ADDR="203.0.113.5", HTTP_X_HEALTH_TOKEN="").json() == {"status": "ok"}
+
+
+def production_setting(name: str, **env) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"import django; django.setup(); from django.conf import settings; print(repr(settings.{name}))"
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "TRUSTED_PROXY_COUNT"},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "k3y-for-the-settings-test-" + "x9Q!" * 12,
+        "ALLOWED_HOSTS": "portal.example.gov.cn",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_x_forwarded_proto_is_trusted_only_behind_a_declared_proxy():
+    assert production_setting("SECURE_PROXY_SSL_HEADER") == "None"
+    assert production_setting("SECURE_PROXY_SSL_HEADER", TRUSTED_PROXY_COUNT="1") == (
+        "('HTTP_X_FORWARDED_PROTO', 'https')"
+    )

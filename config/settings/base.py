@@ -20,6 +20,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # How many reverse proxies (load balancers) stand in front of gunicorn and append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# /healthz tells everyone the overall status only; which component is down (database, Redis, worker) only to
+# the load balancer's addresses (addresses or networks, e.g. 10.0.0.0/24) or to a request carrying the token
+# (header "X-Health-Token"; empty: no token accepted).
+HEALTHZ_DETAIL_ADDRESSES = env.list("HEALTHZ_DETAIL_ADDRESSES", default=[])
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
