@@ -19,5 +19,6 @@ urlpatterns = [
     path("centres/", include("centres.urls")),
     path("after-award/", include("reports.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -168,3 +168,117 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_declared_proxy():
     assert production_setting("SECURE_PROXY_SSL_HEADER", TRUSTED_PROXY_COUNT="1") == (
         "('HTTP_X_FORWARDED_PROTO', 'https')"
     )
+
+
+# --- 5 and 6: re-authentication failures count; lockout that cannot be turned against the owner -----------
+
+LOGIN = "/accounts/login/"
+
+
+def captcha_in(page: str) -> str | None:
+    """The key of the CAPTCHA a sign-in page shows (None without one)."""
+    import re
+
+    found = re.search(r'name="captcha_0" value="([0-9a-f]+)"', page)
+    return found.group(1) if found else None
+
+
+def answer(key: str) -> str:
+    from captcha.models import CaptchaStore
+
+    return CaptchaStore.objects.get(hashkey=key).response
+
+
+def sign_in(client, username, password, ip, captcha=None):
+    data = {"username": username, "password": password}
+    if captcha:
+        data.update(captcha_0=captcha[0], captcha_1=captcha[1])
+    return client.post(LOGIN, data, REMOTE_ADDR=ip)
+
+
+def signed_in(response) -> bool:
+    return response.status_code == 302 and response["Location"] == reverse("accounts:home")
+
+
+@pytest.mark.django_db
+def test_wrong_passwords_on_the_reauthentication_page_count_and_end_the_session_at_the_limit(
+    client, settings
+):
+    from evaluation.models import Announcement  # noqa: F401 - the objections page is the sensitive one
+    from tests.factories import application_in_publicity
+
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    _application, announcement = application_in_publicity(staff=staff)
+    url = reverse("evaluation:objections", args=[announcement.pk])
+    client.force_login(staff)
+    reauth = f"/accounts/reauth/?next={url}"
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(reauth, {"password": f"wrong-{n}"}, REMOTE_ADDR="192.0.2.44")
+        assert response.status_code == 200 and "密码不正确" in response.content.decode(), n
+    response = client.post(reauth, {"password": "wrong-last"}, REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 429 and "账号已暂时锁定" in response.content.decode()
+    # The session has ended: the right password now is a sign-in, and that is locked from this address.
+    response = client.get(url, REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    response = client.post(reauth, {"password": TEST_PASSWORD}, REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    key = captcha_in(sign_in(client, staff.username, "wrong", "192.0.2.44").content.decode()) or ""
+    locked = sign_in(client, staff.username, TEST_PASSWORD, "192.0.2.44", (key, answer(key)) if key else None)
+    assert locked.status_code == 429
+    assert AuditEvent.objects.filter(action="reauth", actor=staff, success=False).count() == (
+        settings.AXES_FAILURE_LIMIT
+    )
+    assert AuditEvent.objects.filter(action="reauth.locked_out", actor=staff).exists()
+
+
+@pytest.mark.django_db
+def test_after_the_first_failures_on_an_account_the_sign_in_asks_for_a_captcha_first(client, settings):
+    from axes.models import AccessAttempt
+
+    user = user_with_role(Role.LEAD_UNIT)
+    assert captcha_in(client.get(LOGIN).content.decode()) is None
+    for n in range(settings.LOGIN_CAPTCHA_AFTER_FAILURES):
+        page = sign_in(client, user.username, "wrong", f"198.51.100.{n + 1}").content.decode()
+    key = captcha_in(page)  # shown with the form sent back after the last failure
+    assert key and 'src="/captcha/image/' in page and "图形验证码" in page
+    image = client.get(f"/captcha/image/{key}/")
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    failures = sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
+    # Without the picture's characters, even the right password is not tried (and nothing is counted).
+    response = sign_in(client, user.username, TEST_PASSWORD, "198.51.100.50")
+    assert response.status_code == 200 and "captcha" in response.context["form"].errors
+    new_key = captcha_in(response.content.decode())
+    new_answer = answer(new_key)
+    response = sign_in(client, user.username, TEST_PASSWORD, "198.51.100.50", (new_key, "XXXXX"))
+    assert response.status_code == 200 and "图形验证码不正确" in response.content.decode()
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == failures
+    # A CAPTCHA once tried cannot be tried again, even with the right characters; an unused one with its
+    # characters lets the owner in.
+    replay = (new_key, new_answer)
+    assert not signed_in(sign_in(client, user.username, TEST_PASSWORD, "198.51.100.50", replay))
+    assert signed_in(sign_in(client, user.username, TEST_PASSWORD, "198.51.100.50", (key, answer(key))))
+
+
+@pytest.mark.django_db
+def test_the_security_administrator_sees_both_kinds_of_lock_and_lifts_them(client, settings):
+    from django.test import Client
+
+    settings.AXES_ACCOUNT_FAILURE_LIMIT = 8
+    victim = user_with_role(Role.LEAD_UNIT)
+    for n in range(8):  # 5 from one address (that pair is locked), then 3 more from others: the account
+        ip = "198.51.100.1" if n < 5 else f"198.51.100.{n + 10}"
+        key = captcha_in(client.get(LOGIN).content.decode())  # none on a fresh form ...
+        page = sign_in(client, victim.username, "wrong", ip).content.decode()
+        key = captcha_in(page) or key
+        if key:  # ... then answer it as the person would
+            sign_in(client, victim.username, "wrong", ip, (key, answer(key)))
+    admin = Client()
+    admin.force_login(user_with_role(Role.SECURITY_ADMIN))
+    page = admin.get(reverse("accounts:security_admin_home")).content.decode()
+    assert "该账号在该地址" in page and "该账号（任意地址）" in page and "198.51.100.1" in page
+    response = admin.post(
+        reverse("accounts:security_admin_home"), {"unlock": "", "username": victim.username}
+    )
+    assert response.status_code == 302
+    page = admin.get(reverse("accounts:security_admin_home")).content.decode()
+    assert "目前没有被锁定的账号" in page

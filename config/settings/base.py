@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "captcha",  # django-simple-captcha: the graphic CAPTCHA of the sign-in form (offline, Pillow)
     # the portal; imports flow one way, left to right
     "accounts",
     "applications",
@@ -167,10 +168,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Sign-in security (MLPS 2.0 level 3) ----------------------------------------------------------------
-# Lockout (django-axes): 5 failures lock the account, and separately the address, for 30 minutes.
+# Lockout (django-axes, accounts.lockout): 5 failures lock an account for the address they came from, for
+# 30 minutes; from any address an account is locked only after many more failures (so nobody can lock a
+# colleague out by typing wrong passwords), and so is an address trying many accounts. After the first
+# failures on an account the sign-in form asks for a graphic CAPTCHA (django-simple-captcha).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=50)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=50)
+LOGIN_CAPTCHA_AFTER_FAILURES = env.int("LOGIN_CAPTCHA_AFTER_FAILURES", default=2)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.PortalAxesHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.http.axes_client_ip"  # the same client address as everywhere else
@@ -188,6 +196,12 @@ REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=10)
 # The audit log is kept at least this long; the cleanup never deletes younger records (a database trigger
 # refuses it as well).
 AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))
+
+# The CAPTCHA: 4 characters, drawn with the font the package ships, valid 5 minutes, no audio.
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 5
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 30
 
 # --- Content security policy (django-csp): no inline or foreign scripts --------------------------------
 CONTENT_SECURITY_POLICY = {
