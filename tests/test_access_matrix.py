@@ -28,6 +28,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from captcha.models import CaptchaStore
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -136,6 +137,7 @@ MATRIX = {
     # --- public and general
     "home": everyone(OK),
     "healthz": everyone(OK),
+    "captcha-image": everyone(OK),  # the sign-in form's CAPTCHA picture
     "set_language": everyone(REDIRECT),  # GET changes nothing and sends back to the site
     "accounts:reader_mode": everyone(REDIRECT),  # a display preference in a cookie, then back to the site
     "announcements:list": everyone(OK),
@@ -220,6 +222,7 @@ MATRIX = {
 
 # Ids for the URLs that take parameters: key → callable(world) → kwargs for reverse().
 FILL = {
+    "captcha-image": lambda w: {"key": CaptchaStore.generate_key()},
     "announcements:detail": lambda w: {"pk": w.announcement.pk},
     "announcements:detail[not-yet-published]": lambda w: {"pk": w.future_announcement.pk},
     "centres:detail": lambda w: {"pk": w.centre.pk},
