@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit, lockout
+from accounts import audit, credentials, lockout
 from accounts.decorators import page_permission
 from accounts.filtering import BootstrapFilterMixin
 from accounts.http import query_without_page
@@ -145,6 +145,10 @@ def security_admin_home(request):
             user = User.objects.filter(username=reset_form.cleaned_data["username"]).first()
             if user is None:
                 reset_form.add_error("username", _("没有这个用户。"))
+            elif not credentials.may_manage_credentials(request.user, user):
+                reset_form.add_error(
+                    "username", _("管理员账号的双因素认证只能由超级管理员重置（三员分立）。")
+                )
             else:
                 TOTPDevice.objects.filter(user=user).delete()
                 audit.record("two_factor.reset", request=request, target=audit.target_of(user))
@@ -153,12 +157,18 @@ def security_admin_home(request):
                 )
                 return redirect("accounts:security_admin_home")
     locked = lockout.locked()
+    # Who was given which role (or lost it), by whom, from where: the security administrator watches
+    # least privilege (the audit administrator reads the whole log).
+    role_changes = AuditEvent.objects.filter(action__in=("roles.change", "user.create")).order_by(
+        "-created_at", "-pk"
+    )[:50]
     return render(
         request,
         "accounts/security_admin_home.html",
         {
             "page_title": _("安全管理"),
             "locked": locked,
+            "role_changes": role_changes,
             "reset_form": reset_form,
             "policy": {
                 "failure_limit": settings.AXES_FAILURE_LIMIT,

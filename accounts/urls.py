@@ -80,6 +80,16 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path(
+        "activate/<uidb64>/<token>/",
+        titled(
+            auth_views.PasswordResetConfirmView,
+            _("激活账号：设置密码"),
+            template_name="accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+        ),
+        name="activate",
+    ),
+    path(
         "password/reset/complete/",
         titled(
             auth_views.PasswordResetCompleteView,

@@ -155,7 +155,10 @@ MATRIX = {
     "accounts:password_change_done": only(*SIGNED_IN),
     "accounts:password_reset": everyone(OK),
     "accounts:password_reset_done": everyone(OK),
-    "accounts:password_reset_confirm": everyone(REDIRECT),  # a valid token is swapped for a session marker
+    "accounts:password_reset_confirm": everyone(REDIRECT),
+    "accounts:activate": everyone(
+        REDIRECT
+    ),  # the same one-time link, for a new account  # a valid token is swapped for a session marker
     "accounts:password_reset_complete": everyone(OK),
     "accounts:system_admin_home": only(SYSADMIN),
     "accounts:security_admin_home": only(SECADMIN),
@@ -227,6 +230,10 @@ FILL = {
     "announcements:detail[not-yet-published]": lambda w: {"pk": w.future_announcement.pk},
     "centres:detail": lambda w: {"pk": w.centre.pk},
     "centres:detail[title-withdrawn]": lambda w: {"pk": w.withdrawn_centre.pk},
+    "accounts:activate": lambda w: {
+        "uidb64": urlsafe_base64_encode(force_bytes(w.users[LEAD].pk)),
+        "token": default_token_generator.make_token(User.objects.get(pk=w.users[LEAD].pk)),
+    },
     "accounts:password_reset_confirm": lambda w: {
         "uidb64": urlsafe_base64_encode(force_bytes(w.users[LEAD].pk)),
         "token": default_token_generator.make_token(User.objects.get(pk=w.users[LEAD].pk)),

@@ -282,3 +282,201 @@ def test_the_security_administrator_sees_both_kinds_of_lock_and_lifts_them(clien
     assert response.status_code == 302
     page = admin.get(reverse("accounts:security_admin_home")).content.decode()
     assert "目前没有被锁定的账号" in page
+
+
+# --- 1: 三员 — nobody takes over an administrator; nobody knows another person's password -----------------
+
+
+def system_admin_client():
+    from django.test import Client
+
+    client = Client()
+    admin = user_with_role(Role.SYSTEM_ADMIN, is_staff=True)
+    client.force_login(admin)
+    client.post("/accounts/reauth/", {"password": TEST_PASSWORD})
+    return client, admin
+
+
+def change_data(target, **changes) -> dict:
+    data = {
+        "username": target.username,
+        "full_name": target.full_name,
+        "email": target.email,
+        "phone": target.phone,
+        "groups": list(target.groups.values_list("pk", flat=True)),
+        "organisation": target.organisation_id or "",
+        "district": target.district_id or "",
+        "is_active": "on",
+        "_save": "保存",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def link_in(message) -> str:
+    import re
+
+    return "/" + re.search(r"https?://\S+", message.body).group(0).split("://", 1)[1].split("/", 1)[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.AUDIT_ADMIN, Role.SECURITY_ADMIN, Role.COMMISSION_STAFF])
+def test_nobody_sets_another_persons_password_in_the_admin(role):
+    client, _admin = system_admin_client()
+    target = user_with_role(role)
+    url = reverse("admin:auth_user_password_change", args=[target.pk])
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    )
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert target.check_password(TEST_PASSWORD) and not target.check_password(NEW_PASSWORD)
+    page = client.get(reverse("admin:accounts_user_change", args=[target.pk])).content.decode()
+    assert "/password/" not in page  # no link to a password form
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.AUDIT_ADMIN, Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN])
+def test_the_system_administrator_cannot_change_an_administrators_email_or_active_flag(role):
+    client, _admin = system_admin_client()
+    target = user_with_role(role, email="owner@example.gov.cn")
+    url = reverse("admin:accounts_user_change", args=[target.pk])
+    response = client.post(url, change_data(target, email="attacker@example.com", is_active=None))
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.email, target.is_active) == ("owner@example.gov.cn", True)
+
+
+@pytest.mark.django_db
+def test_the_system_administrator_still_changes_a_business_accounts_email():
+    client, _admin = system_admin_client()
+    target = user_with_role(Role.EXPERT, email="old@example.com")
+    url = reverse("admin:accounts_user_change", args=[target.pk])
+    assert client.post(url, change_data(target, email="new@example.com")).status_code == 302
+    target.refresh_from_db()
+    assert target.email == "new@example.com"
+
+
+@pytest.mark.django_db
+def test_a_password_link_for_an_administrator_is_sent_by_a_superuser_only():
+    from django.core import mail
+    from django.test import Client
+
+    client, _admin = system_admin_client()
+    audit_admin = user_with_role(Role.AUDIT_ADMIN, email="audit@example.gov.cn")
+    changelist = reverse("admin:accounts_user_changelist")
+    action = {"action": "send_password_link", "_selected_action": [audit_admin.pk]}
+    response = client.post(changelist, action, follow=True)
+    assert "管理员账号只能由超级管理员重设" in response.content.decode()
+    assert mail.outbox == []
+    superuser = user_with_role(Role.SYSTEM_ADMIN, is_staff=True, is_superuser=True)
+    root = Client()
+    root.force_login(superuser)
+    root.post("/accounts/reauth/", {"password": TEST_PASSWORD})
+    root.post(changelist, action)
+    assert [m.to for m in mail.outbox] == [["audit@example.gov.cn"]]
+    event = AuditEvent.objects.get(action="password.link_sent")
+    assert (event.actor, event.target) == (superuser, f"accounts.User:{audit_admin.pk}")
+
+
+@pytest.mark.django_db
+def test_the_security_administrator_cannot_reset_an_administrators_second_factor(client):
+    audit_admin = user_with_role(Role.AUDIT_ADMIN)
+    TOTPDevice.objects.create(user=audit_admin, name="authenticator", confirmed=True)
+    client.force_login(user_with_role(Role.SECURITY_ADMIN))
+    response = client.post(
+        reverse("accounts:security_admin_home"), {"reset_2fa": "", "username": audit_admin.username}
+    )
+    assert response.status_code == 200 and "只能由超级管理员重置" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=audit_admin).exists()
+
+
+@pytest.mark.django_db
+def test_second_factors_in_the_admin_are_the_superusers_alone():
+    client, _admin = system_admin_client()
+    audit_admin = user_with_role(Role.AUDIT_ADMIN)
+    device = TOTPDevice.objects.create(user=audit_admin, name="authenticator", confirmed=True)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").status_code in (302, 403)
+    assert client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code in (
+        302,
+        403,
+    )
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_new_account_gets_an_activation_link_and_its_owner_sets_the_password(client):
+    from django.core import mail
+    from django.test import Client
+
+    from accounts.models import User
+
+    admin_client, admin = system_admin_client()
+    page = admin_client.get(reverse("admin:accounts_user_add")).content.decode()
+    assert 'name="password1"' not in page and 'name="email"' in page
+    response = admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "wang.staff", "full_name": "王工作人员", "email": "wang@example.gov.cn", "phone": ""},
+        REMOTE_ADDR="192.0.2.77",
+    )
+    assert response.status_code == 302
+    new = User.objects.get(username="wang.staff")
+    assert not new.has_usable_password()  # nobody, the administrator included, can sign in as it yet
+    (message,) = mail.outbox
+    assert message.to == ["wang@example.gov.cn"] and "激活" in message.subject
+    event = AuditEvent.objects.get(action="password.link_sent")
+    assert (event.actor, event.ip_address) == (admin, "192.0.2.77")
+    # The owner opens the link and sets the password.
+    owner = Client()
+    form_page = owner.get(link_in(message), follow=True, REMOTE_ADDR="198.51.100.23")
+    assert form_page.status_code == 200 and 'name="new_password1"' in form_page.content.decode()
+    response = owner.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        REMOTE_ADDR="198.51.100.23",
+    )
+    assert response.status_code == 302
+    new.refresh_from_db()
+    assert new.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action="password.reset")
+    assert (event.actor, event.target, event.ip_address) == (new, f"accounts.User:{new.pk}", "198.51.100.23")
+    # The link was for one use.
+    assert "链接无效" in owner.get(link_in(message), follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_every_password_change_is_its_own_audit_event(client):
+    user = user_with_role(Role.LEAD_UNIT)
+    client.force_login(user)
+    client.post(
+        reverse("accounts:password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        REMOTE_ADDR="192.0.2.61",
+    )
+    event = AuditEvent.objects.get(action="password.change")
+    assert (event.actor, event.target, event.ip_address) == (user, f"accounts.User:{user.pk}", "192.0.2.61")
+
+
+# --- also: granting a business role is recorded and shown to the security administrator -------------------
+
+
+@pytest.mark.django_db
+def test_a_business_role_granted_is_shown_to_the_security_administrator():
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    client, admin = system_admin_client()
+    target = user_with_role(Role.EXPERT)
+    staff = Group.objects.get(name=Role.COMMISSION_STAFF)
+    client.post(
+        reverse("admin:accounts_user_change", args=[target.pk]),
+        change_data(target, groups=[staff.pk]),
+        REMOTE_ADDR="192.0.2.88",
+    )
+    security = Client()
+    security.force_login(user_with_role(Role.SECURITY_ADMIN))
+    page = security.get(reverse("accounts:security_admin_home")).content.decode()
+    assert "角色变更" in page and Role.COMMISSION_STAFF in page and target.username in page
+    assert admin.username in page and "192.0.2.88" in page

@@ -183,6 +183,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.http.axes_client_ip"  # the same client address as everywhere else
 AXES_VERBOSE = False
+# Password links (activation of a new account, reset) are one-time and expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 # Passwords expire; the person is sent to change it before anything else.
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 # Two-factor sign-in (TOTP, django-otp) for these roles; off only where the environment says so (the demo).
