@@ -51,7 +51,7 @@ urlpatterns = [
     path(
         "password/reset/",
         titled(
-            auth_views.PasswordResetView,
+            views.ThrottledPasswordResetView,
             _("找回密码"),
             template_name="accounts/password_reset.html",
             email_template_name="accounts/email/password_reset.txt",

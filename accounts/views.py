@@ -1,4 +1,6 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -117,3 +119,58 @@ def csrf_failure(request, reason=""):
 
     logging.getLogger("accounts.csrf").warning("CSRF check failed on %s: %s", request.path, reason)
     return render(request, "403_csrf.html", {"page_title": _("页面已过期")}, status=403)
+
+
+def _limited(request, group: str, value: str, rate: str) -> bool:
+    """django-ratelimit's counter for ``value`` in ``group``; a cache that is down limits nothing."""
+    import logging
+
+    from django_ratelimit.core import is_ratelimited
+
+    try:
+        return is_ratelimited(request, group=group, key=lambda _g, _r: value, rate=rate, increment=True)
+    except Exception as error:
+        logging.getLogger(__name__).warning("password reset rate limit unavailable: %s", error)
+        return False
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form; an account that had its share of reset e-mails this hour gets no more."""
+
+    request = None
+
+    def get_users(self, email):
+        from django.conf import settings
+
+        for user in super().get_users(email):
+            if not _limited(
+                self.request, "password-reset-account", str(user.pk), settings.PASSWORD_RESET_RATE_ACCOUNT
+            ):
+                yield user
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """找回密码, throttled per client address and per account (and per e-mail address typed). The page that
+    follows is the same whether the account exists, and whether the e-mail was held back by the limit."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def form_valid(self, form):
+        from django.conf import settings
+
+        from accounts import audit
+        from accounts.http import client_ip
+
+        address = client_ip(self.request) or ""
+        if _limited(self.request, "password-reset-address", address, settings.PASSWORD_RESET_RATE_ADDRESS):
+            audit.record("password.reset_throttled", request=self.request, detail="address", success=False)
+            form.add_error(None, _("同一网络地址申请找回密码过于频繁，请一小时后再试。"))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        email = form.cleaned_data["email"].strip().lower()
+        if _limited(self.request, "password-reset-email", email, settings.PASSWORD_RESET_RATE_ACCOUNT):
+            audit.record("password.reset_throttled", request=self.request, detail="e-mail", success=False)
+            return redirect(self.get_success_url())  # the same answer as when it is sent
+        form.request = self.request
+        return super().form_valid(form)

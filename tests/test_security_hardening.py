@@ -480,3 +480,38 @@ def test_a_business_role_granted_is_shown_to_the_security_administrator():
     page = security.get(reverse("accounts:security_admin_home")).content.decode()
     assert "角色变更" in page and Role.COMMISSION_STAFF in page and target.username in page
     assert admin.username in page and "192.0.2.88" in page
+
+
+# --- 8: 找回密码 throttled per address and per account, the same answer whether the account exists --------
+
+RESET = "/accounts/password/reset/"
+
+
+@pytest.mark.django_db
+def test_reset_e_mails_to_one_account_are_throttled_and_the_answer_never_changes(client, settings):
+    from django.core import mail
+
+    user = user_with_role(Role.LEAD_UNIT, email="owner@example.com")
+    answers = set()
+    for n in range(10):
+        response = client.post(RESET, {"email": "owner@example.com"}, REMOTE_ADDR=f"198.51.100.{n + 1}")
+        answers.add((response.status_code, response["Location"]))
+        missing = client.post(RESET, {"email": f"nobody{n}@example.com"}, REMOTE_ADDR=f"198.51.100.{n + 1}")
+        answers.add((missing.status_code, missing["Location"]))
+    assert answers == {(302, reverse("accounts:password_reset_done"))}
+    limit = int(settings.PASSWORD_RESET_RATE_ACCOUNT.split("/")[0])
+    assert len([m for m in mail.outbox if m.to == [user.email]]) == limit
+    assert AuditEvent.objects.filter(action="password.reset_throttled").exists()
+
+
+@pytest.mark.django_db
+def test_reset_requests_from_one_address_are_throttled(client, settings):
+    settings.PASSWORD_RESET_RATE_ADDRESS = "5/h"
+    for n in range(5):
+        assert (
+            client.post(RESET, {"email": f"x{n}@example.com"}, REMOTE_ADDR="203.0.113.3").status_code == 302
+        )
+    response = client.post(RESET, {"email": "x9@example.com"}, REMOTE_ADDR="203.0.113.3")
+    assert response.status_code == 429 and "过于频繁" in response.content.decode()
+    assert 'value="x9@example.com"' in response.content.decode()  # what was typed is kept
+    assert client.post(RESET, {"email": "x9@example.com"}, REMOTE_ADDR="203.0.113.4").status_code == 302

@@ -185,6 +185,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.http.axes_client_ip"  # the same client addr
 AXES_VERBOSE = False
 # Password links (activation of a new account, reset) are one-time and expire after this many seconds.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# 找回密码 is throttled: reset requests per client address, reset e-mails per account (and per e-mail typed).
+PASSWORD_RESET_RATE_ADDRESS = env("PASSWORD_RESET_RATE_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_ACCOUNT = env("PASSWORD_RESET_RATE_ACCOUNT", default="3/h")
 # Passwords expire; the person is sent to change it before anything else.
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 # Two-factor sign-in (TOTP, django-otp) for these roles; off only where the environment says so (the demo).
