@@ -161,11 +161,11 @@ class Browser:
 
     def captcha(self) -> dict:
         """The CAPTCHA on the current page, read as the person would read the picture (from its store)."""
-        from captcha.models import CaptchaStore
-
         key = re.search(r'name="captcha_0" value="([0-9a-f]+)"', self.page)
         if not key:
             return {}
+        from captcha.models import CaptchaStore
+
         return {
             "captcha_0": key.group(1),
             "captcha_1": CaptchaStore.objects.get(hashkey=key.group(1)).response,
