@@ -107,7 +107,11 @@ class UserAdmin(DjangoUserAdmin):
         raise PermissionDenied
 
     def save_model(self, request, obj, form, change):
+        old_email = form.initial.get("email", "") if change else ""
         super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data and obj.pk != request.user.pk:
+            # Password links go to this address: the old one is told, and the security administrator sees it.
+            credentials.email_changed(obj, old_email, actor=request.user, request=request)
         if not change:
             sent = credentials.send_password_link(
                 obj, actor=request.user, request=request, purpose="activate"

@@ -81,3 +81,25 @@ def send_password_link(user, *, actor, request=None, purpose: str = "activate") 
         log.exception("password link for user %s not sent", user.pk)
         return False
     return True
+
+
+def email_changed(user, old_email: str, *, actor, request=None) -> None:
+    """Someone else changed ``user``'s e-mail (where password links go): audited, and the old address is
+    told so that the owner can object if it was not asked for."""
+    audit.record(
+        "user.email_change",
+        request=request,
+        actor=actor,
+        target=audit.target_of(user),
+        detail=f"{user.get_username()}: {old_email or '—'} → {user.email or '—'}",
+    )
+    if not old_email:
+        return
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {"user": user, "old_email": old_email, "new_email": user.email}
+        subject = " ".join(render_to_string("accounts/email/email_changed_subject.txt", context).split())
+        body = render_to_string("accounts/email/email_changed.txt", context)
+    try:
+        send_mail(subject, body, None, [old_email])
+    except Exception:
+        log.exception("e-mail change notice for user %s not sent", user.pk)

@@ -159,9 +159,9 @@ def security_admin_home(request):
     locked = lockout.locked()
     # Who was given which role (or lost it), by whom, from where: the security administrator watches
     # least privilege (the audit administrator reads the whole log).
-    role_changes = AuditEvent.objects.filter(action__in=("roles.change", "user.create")).order_by(
-        "-created_at", "-pk"
-    )[:50]
+    role_changes = AuditEvent.objects.filter(
+        action__in=("roles.change", "user.create", "user.email_change", "password.link_sent")
+    ).order_by("-created_at", "-pk")[:50]
     return render(
         request,
         "accounts/security_admin_home.html",

@@ -515,3 +515,23 @@ def test_reset_requests_from_one_address_are_throttled(client, settings):
     assert response.status_code == 429 and "过于频繁" in response.content.decode()
     assert 'value="x9@example.com"' in response.content.decode()  # what was typed is kept
     assert client.post(RESET, {"email": "x9@example.com"}, REMOTE_ADDR="203.0.113.4").status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_email_changed_by_an_administrator_is_told_to_the_old_address_and_shown_to_security():
+    from django.core import mail
+    from django.test import Client
+
+    client, admin = system_admin_client()
+    target = user_with_role(Role.COMMISSION_STAFF, email="owner@example.gov.cn")
+    client.post(
+        reverse("admin:accounts_user_change", args=[target.pk]), change_data(target, email="new@example.com")
+    )
+    (notice,) = mail.outbox
+    assert notice.to == ["owner@example.gov.cn"] and "new@example.com" in notice.body
+    event = AuditEvent.objects.get(action="user.email_change")
+    assert event.actor == admin and "owner@example.gov.cn → new@example.com" in event.detail
+    security = Client()
+    security.force_login(user_with_role(Role.SECURITY_ADMIN))
+    page = security.get(reverse("accounts:security_admin_home")).content.decode()
+    assert "邮箱变更" in page and "new@example.com" in page
