@@ -52,6 +52,7 @@ class PortalUserCreationForm(forms.ModelForm):
 class UserAdmin(DjangoUserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
+    add_form_template = "admin/accounts/user/add_form.html"
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "full_name", "email", "phone")}),)
     actions = ("send_password_link",)
     list_display = ("username", "full_name", "organisation", "district", "is_active", "last_login")

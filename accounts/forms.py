@@ -22,10 +22,15 @@ class CreditCodeField(forms.CharField):
 
 
 def captcha_field():
-    from captcha.fields import CaptchaField
+    from captcha.fields import CaptchaField, CaptchaTextInput
+
+    class PortalCaptchaInput(CaptchaTextInput):
+        # The picture with a Chinese alternative text (form widgets are found in the apps' template folders).
+        template_name = "accounts/widgets/captcha.html"
 
     return CaptchaField(
         label=_("图形验证码"),
+        widget=PortalCaptchaInput(),
         help_text=_("该账号近期登录失败，请输入图中的4个字符（不区分大小写）。"),
         error_messages={"invalid": _("图形验证码不正确或已过期，请输入新图片中的字符。")},
     )

@@ -129,6 +129,26 @@ class ResetTwoFactorForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("用户名"))
 
 
+CREDENTIAL_ACTIONS = ("roles.change", "user.create", "user.email_change", "password.link_sent")
+
+
+def _credential_event_text(event) -> str:
+    """A role change as a person reads it: "授予 市经济信息委工作人员 → wang" (the log keeps the codes)."""
+    import re
+
+    from accounts.roles import Role
+
+    found = re.fullmatch(r"post_(add|remove|clear): (.*) \((.*)\)", event.detail)
+    if event.action != "roles.change" or not found:
+        return event.detail
+    kind, codes, username = found.groups()
+    labels = "、".join(
+        str(Role(code).label) if code in Role.values else code for code in codes.split(", ") if code
+    )
+    verb = {"add": _("授予"), "remove": _("撤销"), "clear": _("撤销全部角色")}[kind]
+    return f"{verb} {labels} → {username}".replace("  ", " ")
+
+
 @page_permission("accounts.security_admin_home")
 def security_admin_home(request):
     reset_form = ResetTwoFactorForm(request.POST if "reset_2fa" in request.POST else None)
@@ -159,9 +179,8 @@ def security_admin_home(request):
     locked = lockout.locked()
     # Who was given which role (or lost it), by whom, from where: the security administrator watches
     # least privilege (the audit administrator reads the whole log).
-    role_changes = AuditEvent.objects.filter(
-        action__in=("roles.change", "user.create", "user.email_change", "password.link_sent")
-    ).order_by("-created_at", "-pk")[:50]
+    events = AuditEvent.objects.filter(action__in=CREDENTIAL_ACTIONS).order_by("-created_at", "-pk")[:30]
+    role_changes = [{"event": event, "text": _credential_event_text(event)} for event in events]
     return render(
         request,
         "accounts/security_admin_home.html",

@@ -416,6 +416,7 @@ def test_a_new_account_gets_an_activation_link_and_its_owner_sets_the_password(c
     admin_client, admin = system_admin_client()
     page = admin_client.get(reverse("admin:accounts_user_add")).content.decode()
     assert 'name="password1"' not in page and 'name="email"' in page
+    assert "由账号本人自行设置密码" in page and "After you" not in page
     response = admin_client.post(
         reverse("admin:accounts_user_add"),
         {"username": "wang.staff", "full_name": "王工作人员", "email": "wang@example.gov.cn", "phone": ""},
@@ -478,7 +479,7 @@ def test_a_business_role_granted_is_shown_to_the_security_administrator():
     security = Client()
     security.force_login(user_with_role(Role.SECURITY_ADMIN))
     page = security.get(reverse("accounts:security_admin_home")).content.decode()
-    assert "角色变更" in page and Role.COMMISSION_STAFF in page and target.username in page
+    assert "角色变更" in page and f"授予 {Role.COMMISSION_STAFF.label} → {target.username}" in page
     assert admin.username in page and "192.0.2.88" in page
 
 
