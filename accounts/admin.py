@@ -229,3 +229,18 @@ class PortalTOTPDeviceAdmin(TOTPDeviceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+def _admin_login(request, extra_context=None):
+    """One sign-in page for everyone: the admin's own would bypass the CAPTCHA (accounts.forms.SignInForm)."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.urls import reverse
+
+    if request.user.is_authenticated:
+        raise PermissionDenied  # signed in without the admin site's permission
+    return redirect_to_login(
+        request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login")
+    )
+
+
+admin.site.login = _admin_login

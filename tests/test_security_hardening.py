@@ -536,3 +536,16 @@ def test_an_email_changed_by_an_administrator_is_told_to_the_old_address_and_sho
     security.force_login(user_with_role(Role.SECURITY_ADMIN))
     page = security.get(reverse("accounts:security_admin_home")).content.decode()
     assert "邮箱变更" in page and "new@example.com" in page
+
+
+@pytest.mark.django_db
+def test_the_admin_site_has_no_sign_in_of_its_own_that_would_skip_the_captcha(client):
+    user = user_with_role(Role.LEAD_UNIT)
+    response = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": "wrong"})
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/admin/")
+    from axes.models import AccessAttempt
+
+    assert not AccessAttempt.objects.exists()  # nothing was tried there
+    client.force_login(user)
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
+    assert client.get("/admin/").status_code in (302, 403)
