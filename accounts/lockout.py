@@ -65,6 +65,9 @@ def locked() -> list[dict]:
     recent = recent_attempts()
 
     def rows(fields, limit, kind):
+        present = recent
+        for field in fields:
+            present = present.exclude(**{field: None})
         return [
             {
                 "kind": kind,
@@ -73,8 +76,7 @@ def locked() -> list[dict]:
                 "failures": row["failures"],
                 "last": row["last"],
             }
-            for row in recent.exclude(**{f"{field}": None for field in fields})
-            .values(*fields)
+            for row in present.values(*fields)
             .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
             .filter(failures__gte=limit)
             .order_by("-last")[:200]
