@@ -65,7 +65,27 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
     )
 
 
+def _password_event(instance) -> None:
+    """Every password set or reset is its own event: who set it, for whom, from where, how."""
+    request = current_request.get()
+    person = getattr(request, "user", None) if request is not None else None
+    target, owner = target_of(instance), instance.get_username()
+    if request is None:
+        record("password.set", actor=None, username="", target=target, detail=f"{owner}: command line")
+    elif person is not None and person.is_authenticated and person.pk == instance.pk:
+        record("password.change", request=request, target=target, detail=owner)
+    elif person is not None and person.is_authenticated:
+        record("password.set_for_other", request=request, target=target, detail=owner)
+    else:  # through an e-mailed one-time link: the owner, proven by the link
+        how = "activation link" if instance.last_login is None else "reset link"
+        record("password.reset", request=request, actor=instance, target=target, detail=f"{owner}: {how}")
+
+
 def _user_saved(sender, instance, created, raw=False, update_fields=None, **kwargs):
+    if getattr(instance, "_password_set", False):
+        instance._password_set = False
+        if not raw and not created:
+            _password_event(instance)
     if raw or (
         update_fields is not None
         and set(update_fields) <= {"last_login", "password", "password_changed_at", "language"}
@@ -83,7 +103,11 @@ def _roles_changed(sender, instance, action, pk_set, **kwargs):
         from django.contrib.auth.models import Group
 
         names = sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
-        record("roles.change", target=target_of(instance), detail=f"{action}: {', '.join(names)}")
+        record(
+            "roles.change",
+            target=target_of(instance),
+            detail=f"{action}: {', '.join(names)} ({instance.get_username()})",
+        )
 
 
 def connect():

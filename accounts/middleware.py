@@ -30,14 +30,17 @@ class SecurityPolicyMiddleware:
     """Before anything else a signed-in person must: change an expired password; sign in with the second
     factor when their role requires it. Also makes the request known to the audit log's signal handlers."""
 
+    # Until the second factor is passed only these are reachable (not the password change: a phished
+    # password alone must not be enough to change it and lock the owner out).
     EXEMPT = (
         "/accounts/logout/",
-        "/accounts/password/change/",
         "/accounts/2fa/",
         "/static/",
         "/healthz",
         "/i18n/",
     )
+    # An expired password may still be changed (once the second factor is passed).
+    EXPIRED_PASSWORD_EXEMPT = ("/accounts/password/change/",)
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -63,7 +66,7 @@ class SecurityPolicyMiddleware:
             return None
         if needs_two_factor(user) and not user.is_verified():
             return redirect(f"/accounts/2fa/?next={request.get_full_path()}")
-        if password_expired(user):
+        if password_expired(user) and not request.path.startswith(self.EXPIRED_PASSWORD_EXEMPT):
             messages.warning(request, _("您的密码已超过有效期，请先修改密码。"))
             return redirect("accounts:password_change")
         return None

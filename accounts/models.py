@@ -114,6 +114,7 @@ class User(AbstractUser):
         from django.utils import timezone
 
         self.password_changed_at = timezone.now()
+        self._password_set = True  # the audit log records who set it for whom once it is saved
 
     def get_full_name(self):
         return self.full_name or super().get_full_name() or self.username

@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -38,6 +39,17 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return _("密码须包含小写字母、大写字母、数字和符号中的至少%(n)d类。") % {"n": self.classes}
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule with the portal's own words (Django 5.2 changed the message and its Chinese
+    catalogue does not have the new one yet, so people met it in English)."""
+
+    def get_error_message(self):
+        return _("密码太短，至少需要%(min_length)d个字符。") % {"min_length": self.min_length}
+
+    def get_help_text(self):
+        return _("密码至少需要%(min_length)d个字符。") % {"min_length": self.min_length}
 
 
 def password_expired(user, now=None) -> bool:

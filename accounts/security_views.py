@@ -6,14 +6,13 @@ import io
 import django_filters
 import qrcode
 import qrcode.image.svg
-from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Max, Sum
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit
+from accounts import audit, credentials, lockout
 from accounts.decorators import page_permission
 from accounts.filtering import BootstrapFilterMixin, IPAddressFilter
 from accounts.http import query_without_page
@@ -98,13 +97,25 @@ class ReauthForm(forms.Form):
 
 @login_required
 def reauth(request):
+    """The password again. Wrong passwords count with the sign-in failures (django-axes, through the
+    authentication backends); at the lockout limit the session ends."""
     form = ReauthForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if request.user.check_password(form.cleaned_data["password"]):
+        person = request.user
+        checked = authenticate(
+            request, username=person.get_username(), password=form.cleaned_data["password"]
+        )
+        if checked is not None and checked.pk == person.pk:
             mark_reauthenticated(request)
             audit.record("reauth", request=request)
             return redirect(_next(request))
         audit.record("reauth", request=request, success=False)
+        if getattr(request, "axes_locked_out", False):
+            audit.record("reauth.locked_out", request=request, actor=person, success=False)
+            logout(request)
+            return render(
+                request, "accounts/locked_out.html", {"page_title": _("账号已暂时锁定")}, status=429
+            )
         form.add_error("password", _("密码不正确。"))
     return render(
         request, "accounts/reauth.html", {"page_title": _("确认身份"), "form": form, "next": _next(request)}
@@ -118,6 +129,26 @@ class ResetTwoFactorForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("用户名"))
 
 
+CREDENTIAL_ACTIONS = ("roles.change", "user.create", "user.email_change", "password.link_sent")
+
+
+def _credential_event_text(event) -> str:
+    """A role change as a person reads it: "授予 市经济信息委工作人员 → wang" (the log keeps the codes)."""
+    import re
+
+    from accounts.roles import Role
+
+    found = re.fullmatch(r"post_(add|remove|clear): (.*) \((.*)\)", event.detail)
+    if event.action != "roles.change" or not found:
+        return event.detail
+    kind, codes, username = found.groups()
+    labels = "、".join(
+        str(Role(code).label) if code in Role.values else code for code in codes.split(", ") if code
+    )
+    verb = {"add": _("授予"), "remove": _("撤销"), "clear": _("撤销全部角色")}[kind]
+    return f"{verb} {labels} → {username}".replace("  ", " ")
+
+
 @page_permission("accounts.security_admin_home")
 def security_admin_home(request):
     reset_form = ResetTwoFactorForm(request.POST if "reset_2fa" in request.POST else None)
@@ -125,6 +156,7 @@ def security_admin_home(request):
         if "unlock" in request.POST:
             username = request.POST.get("username") or None
             ip = request.POST.get("ip_address") or None
+            # Both given: that account from that address only; one given: everything counted against it.
             count = axes_reset(username=username, ip=ip) if (username or ip) else 0
             audit.record("lockout.reset", request=request, target=username or ip or "", detail=str(count))
             messages.success(request, _("已解除锁定。"))
@@ -133,6 +165,10 @@ def security_admin_home(request):
             user = User.objects.filter(username=reset_form.cleaned_data["username"]).first()
             if user is None:
                 reset_form.add_error("username", _("没有这个用户。"))
+            elif not credentials.may_manage_credentials(request.user, user):
+                reset_form.add_error(
+                    "username", _("管理员账号的双因素认证只能由超级管理员重置（三员分立）。")
+                )
             else:
                 TOTPDevice.objects.filter(user=user).delete()
                 audit.record("two_factor.reset", request=request, target=audit.target_of(user))
@@ -140,31 +176,24 @@ def security_admin_home(request):
                     request, _("已重置%(user)s的双因素认证，其下次登录时重新设置。") % {"user": user}
                 )
                 return redirect("accounts:security_admin_home")
-    # django-axes counts per account and per address across its rows: add them up the same way.
-    locked = [
-        {"username": row["username"], "ip_address": "", "failures": row["failures"], "last": row["last"]}
-        for row in AccessAttempt.objects.exclude(username=None)
-        .values("username")
-        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last")[:200]
-    ] + [
-        {"username": "", "ip_address": row["ip_address"], "failures": row["failures"], "last": row["last"]}
-        for row in AccessAttempt.objects.exclude(ip_address=None)
-        .values("ip_address")
-        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last")[:200]
-    ]
+    locked = lockout.locked()
+    # Who was given which role (or lost it), by whom, from where: the security administrator watches
+    # least privilege (the audit administrator reads the whole log).
+    events = AuditEvent.objects.filter(action__in=CREDENTIAL_ACTIONS).order_by("-created_at", "-pk")[:30]
+    role_changes = [{"event": event, "text": _credential_event_text(event)} for event in events]
     return render(
         request,
         "accounts/security_admin_home.html",
         {
             "page_title": _("安全管理"),
             "locked": locked,
+            "role_changes": role_changes,
             "reset_form": reset_form,
             "policy": {
                 "failure_limit": settings.AXES_FAILURE_LIMIT,
+                "account_failure_limit": settings.AXES_ACCOUNT_FAILURE_LIMIT,
+                "address_failure_limit": settings.AXES_ADDRESS_FAILURE_LIMIT,
+                "captcha_after": settings.LOGIN_CAPTCHA_AFTER_FAILURES,
                 "cooloff_minutes": int(settings.AXES_COOLOFF_TIME * 60),
                 "password_max_age_days": settings.PASSWORD_MAX_AGE_DAYS,
                 "session_minutes": settings.SESSION_COOKIE_AGE // 60,

@@ -51,7 +51,7 @@ urlpatterns = [
     path(
         "password/reset/",
         titled(
-            auth_views.PasswordResetView,
+            views.ThrottledPasswordResetView,
             _("找回密码"),
             template_name="accounts/password_reset.html",
             email_template_name="accounts/email/password_reset.txt",
@@ -78,6 +78,16 @@ urlpatterns = [
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),
         name="password_reset_confirm",
+    ),
+    path(
+        "activate/<uidb64>/<token>/",
+        titled(
+            auth_views.PasswordResetConfirmView,
+            _("激活账号：设置密码"),
+            template_name="accounts/password_reset_confirm.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+        ),
+        name="activate",
     ),
     path(
         "password/reset/complete/",

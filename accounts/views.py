@@ -1,4 +1,6 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -116,3 +118,84 @@ def notifications(request):
         "accounts/notifications.html",
         {"page_title": _("站内通知"), "page": page, "unread": set(unread)},
     )
+
+
+def csrf_failure(request, reason=""):
+    """A form whose page expired or was opened in another session (the CSRF check failed): say what to do.
+    The technical reason goes to the log only."""
+    import logging
+
+    logging.getLogger("accounts.csrf").warning("CSRF check failed on %s: %s", request.path, reason)
+    return render(request, "403_csrf.html", {"page_title": _("页面已过期")}, status=403)
+
+
+def _limited(request, group: str, value: str, rate: str) -> bool:
+    """django-ratelimit's counter for ``value`` in ``group``; a cache that is down limits nothing."""
+    import logging
+
+    from django_ratelimit.core import is_ratelimited
+
+    try:
+        return is_ratelimited(request, group=group, key=lambda _g, _r: value, rate=rate, increment=True)
+    except Exception as error:
+        logging.getLogger(__name__).warning("password reset rate limit unavailable: %s", error)
+        return False
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form; an account that had its share of reset e-mails this hour gets no more, and the
+    e-mail is handed to the worker, so the answer takes as long whether or not the account exists."""
+
+    request = None
+
+    def get_users(self, email):
+        from django.conf import settings
+
+        for user in super().get_users(email):
+            rate = settings.PASSWORD_RESET_RATE_ACCOUNT
+            if not _limited(self.request, "password-reset-account", str(user.pk), rate):
+                yield user
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        import logging
+
+        from django.template.loader import render_to_string
+
+        from accounts.tasks import send_email
+
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        try:
+            send_email.delay(subject, body, [to_email])
+        except Exception as error:  # no broker: send it from here rather than not at all
+            logging.getLogger(__name__).warning("reset e-mail not queued (%s), sent directly", error)
+            super().send_mail(
+                subject_template_name, email_template_name, context, from_email, to_email, **kwargs
+            )
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """找回密码, throttled per client address and per account (and per e-mail address typed). The page that
+    follows is the same whether the account exists, and whether the e-mail was held back by the limit."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def form_valid(self, form):
+        from django.conf import settings
+
+        from accounts import audit
+        from accounts.http import client_ip
+
+        address = client_ip(self.request) or ""
+        if _limited(self.request, "password-reset-address", address, settings.PASSWORD_RESET_RATE_ADDRESS):
+            audit.record("password.reset_throttled", request=self.request, detail="address", success=False)
+            form.add_error(None, _("同一网络地址申请找回密码过于频繁，请一小时后再试。"))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        email = form.cleaned_data["email"].strip().lower()
+        if _limited(self.request, "password-reset-email", email, settings.PASSWORD_RESET_RATE_ACCOUNT):
+            audit.record("password.reset_throttled", request=self.request, detail="e-mail", success=False)
+            return redirect(self.get_success_url())  # the same answer as when it is sent
+        form.request = self.request
+        return super().form_valid(form)

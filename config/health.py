@@ -1,7 +1,12 @@
 """``GET /healthz``: the state of the database, Redis and the Celery workers, for load balancers and people.
 
-200 while the database answers (the portal can serve pages), 503 when it does not.
+200 while the database answers (the portal can serve pages), 503 when it does not. Everyone gets the overall
+status; which component is down only the load balancer's addresses (``HEALTHZ_DETAIL_ADDRESSES``) or a
+request with the token (``X-Health-Token: HEALTHZ_TOKEN``) are told.
 """
+
+import hmac
+import ipaddress
 
 import redis
 from django.conf import settings
@@ -9,6 +14,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from accounts.http import client_ip
 from config.celery import app as celery_app
 
 OK, DOWN, DISABLED = "ok", "down", "disabled"
@@ -47,6 +53,24 @@ def worker_state(redis_ok: bool) -> str:
     return OK if replies else DOWN
 
 
+def may_see_details(request) -> bool:
+    token = settings.HEALTHZ_TOKEN
+    offered = request.headers.get("X-Health-Token", "")
+    if token and offered and hmac.compare_digest(offered.encode(), token.encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(client_ip(request) or "")
+    except ValueError:
+        return False
+    for allowed in settings.HEALTHZ_DETAIL_ADDRESSES:
+        try:
+            if address in ipaddress.ip_network(allowed, strict=False):
+                return True
+        except ValueError:
+            continue  # a mistyped entry allows nothing
+    return False
+
+
 @never_cache
 def healthz(request):
     database = database_state()
@@ -55,4 +79,5 @@ def healthz(request):
     overall = OK if all(state in (OK, DISABLED) for state in checks.values()) else "degraded"
     if database != OK:
         overall = DOWN
-    return JsonResponse({"status": overall, **checks}, status=200 if database == OK else 503)
+    body = {"status": overall, **checks} if may_see_details(request) else {"status": overall}
+    return JsonResponse(body, status=200 if database == OK else 503)

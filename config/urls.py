@@ -1,3 +1,4 @@
+from captcha.views import captcha_image
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -19,5 +20,7 @@ urlpatterns = [
     path("centres/", include("centres.urls")),
     path("after-award/", include("reports.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Only the picture of django-simple-captcha (no audio, no refresh): the sign-in form's CAPTCHA.
+    path("captcha/image/<str:key>/", captcha_image, {"scale": 1}, name="captcha-image"),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from captcha.models import CaptchaStore
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -137,6 +138,7 @@ MATRIX = {
     # --- public and general
     "home": everyone(OK),
     "healthz": everyone(OK),
+    "captcha-image": everyone(OK),  # the sign-in form's CAPTCHA picture
     "set_language": everyone(REDIRECT),  # GET changes nothing and sends back to the site
     "accounts:reader_mode": everyone(REDIRECT),  # a display preference in a cookie, then back to the site
     "announcements:list": everyone(OK),
@@ -154,7 +156,10 @@ MATRIX = {
     "accounts:password_change_done": only(*SIGNED_IN),
     "accounts:password_reset": everyone(OK),
     "accounts:password_reset_done": everyone(OK),
-    "accounts:password_reset_confirm": everyone(REDIRECT),  # a valid token is swapped for a session marker
+    "accounts:password_reset_confirm": everyone(REDIRECT),
+    "accounts:activate": everyone(
+        REDIRECT
+    ),  # the same one-time link, for a new account  # a valid token is swapped for a session marker
     "accounts:password_reset_complete": everyone(OK),
     "accounts:system_admin_home": only(SYSADMIN),
     "accounts:security_admin_home": only(SECADMIN),
@@ -223,10 +228,15 @@ MATRIX = {
 
 # Ids for the URLs that take parameters: key → callable(world) → kwargs for reverse().
 FILL = {
+    "captcha-image": lambda w: {"key": CaptchaStore.generate_key()},
     "announcements:detail": lambda w: {"pk": w.announcement.pk},
     "announcements:detail[not-yet-published]": lambda w: {"pk": w.future_announcement.pk},
     "centres:detail": lambda w: {"pk": w.centre.pk},
     "centres:detail[title-withdrawn]": lambda w: {"pk": w.withdrawn_centre.pk},
+    "accounts:activate": lambda w: {
+        "uidb64": urlsafe_base64_encode(force_bytes(w.users[LEAD].pk)),
+        "token": default_token_generator.make_token(User.objects.get(pk=w.users[LEAD].pk)),
+    },
     "accounts:password_reset_confirm": lambda w: {
         "uidb64": urlsafe_base64_encode(force_bytes(w.users[LEAD].pk)),
         "token": default_token_generator.make_token(User.objects.get(pk=w.users[LEAD].pk)),

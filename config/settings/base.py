@@ -27,6 +27,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # How many reverse proxies (load balancers) stand in front of gunicorn and append to X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# /healthz tells everyone the overall status only; which component is down (database, Redis, worker) only to
+# the load balancer's addresses (addresses or networks, e.g. 10.0.0.0/24) or to a request carrying the token
+# (header "X-Health-Token"; empty: no token accepted).
+HEALTHZ_DETAIL_ADDRESSES = env.list("HEALTHZ_DETAIL_ADDRESSES", default=[])
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "captcha",  # django-simple-captcha: the graphic CAPTCHA of the sign-in form (offline, Pillow)
     # the portal; imports flow one way, left to right
     "accounts",
     "applications",
@@ -176,21 +182,33 @@ BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
 # --- Passwords, sessions --------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.security.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "accounts.security.CharacterClassValidator", "OPTIONS": {"classes": 3}},
 ]
 
 # --- Sign-in security (MLPS 2.0 level 3) ----------------------------------------------------------------
-# Lockout (django-axes): 5 failures lock the account, and separately the address, for 30 minutes.
+# Lockout (django-axes, accounts.lockout): 5 failures lock an account for the address they came from, for
+# 30 minutes; from any address an account is locked only after many more failures (so nobody can lock a
+# colleague out by typing wrong passwords), and so is an address trying many accounts. After the first
+# failures on an account the sign-in form asks for a graphic CAPTCHA (django-simple-captcha).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=50)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=50)
+LOGIN_CAPTCHA_AFTER_FAILURES = env.int("LOGIN_CAPTCHA_AFTER_FAILURES", default=2)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.PortalAxesHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.http.axes_client_ip"  # the same client address as everywhere else
 AXES_VERBOSE = False
+# Password links (activation of a new account, reset) are one-time and expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# 找回密码 is throttled: reset requests per client address, reset e-mails per account (and per e-mail typed).
+PASSWORD_RESET_RATE_ADDRESS = env("PASSWORD_RESET_RATE_ADDRESS", default="10/h")
+PASSWORD_RESET_RATE_ACCOUNT = env("PASSWORD_RESET_RATE_ACCOUNT", default="3/h")
 # Passwords expire; the person is sent to change it before anything else.
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 # Two-factor sign-in (TOTP, django-otp) for these roles; off only where the environment says so (the demo).
@@ -209,6 +227,12 @@ OBJECTION_FAILURES_PER_HOUR = env.int("OBJECTION_FAILURES_PER_HOUR", default=20)
 # refuses it as well).
 AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))
 
+# The CAPTCHA: 4 characters, drawn with the font the package ships, valid 5 minutes, no audio.
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 5
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 30
+
 # --- Content security policy (django-csp): no inline or foreign scripts --------------------------------
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -224,6 +248,9 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# A form sent after its page expired (the CSRF token no longer matches): the portal's own page saying what
+# to do, in the person's language.
+CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

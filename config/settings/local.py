@@ -7,3 +7,6 @@ DEBUG = env.bool("DEBUG", default=True)
 
 # The demo signs in without an authenticator app unless TWO_FACTOR_ROLES is set; production requires it.
 TWO_FACTOR_ROLES = env.list("TWO_FACTOR_ROLES", default=[])
+
+# On a developer's machine the details of /healthz are for the machine itself.
+HEALTHZ_DETAIL_ADDRESSES = env.list("HEALTHZ_DETAIL_ADDRESSES", default=["127.0.0.1", "::1"])

@@ -34,4 +34,6 @@ WHITENOISE_AUTOREFRESH = True
 # Most tests sign in with force_login; the two-factor tests switch the requirement on themselves.
 TWO_FACTOR_ROLES: list = []
 AXES_ENABLED = True
+# The test client's address plays the load balancer for /healthz (tests of the public answer override it).
+HEALTHZ_DETAIL_ADDRESSES = env.list("HEALTHZ_DETAIL_ADDRESSES", default=["127.0.0.1"])
 SESSION_RENEW_SECONDS = 0  # save on every request, so query counts do not depend on the clock

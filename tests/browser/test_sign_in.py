@@ -39,3 +39,28 @@ def test_the_language_switch_turns_the_page_english_and_back(page, portal):
     expect(page.get_by_role("link", name="Sign in", exact=True).first).to_be_visible()
     page.get_by_role("button", name="简体中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+
+
+def test_after_failures_the_sign_in_asks_for_the_picture_first(page, portal, settings):
+    """Issue 16 (lockout abuse): the graphic CAPTCHA a person meets after failures on the account, read and
+    typed in the real page (axe-checked), then the right password signs in."""
+    from captcha.models import CaptchaStore
+
+    from tests.browser.a11y import assert_accessible
+
+    user = user_with_role(Role.LEAD_UNIT)
+    page.goto(portal + "/accounts/login/")
+    for _n in range(settings.LOGIN_CAPTCHA_AFTER_FAILURES):
+        page.get_by_label("用户名").fill(user.username)
+        page.get_by_label("密码").fill("not-the-password")
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("alert")).to_contain_text("请输入一个正确的")
+    picture = page.get_by_role("img", name="图形验证码图片")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.naturalWidth") > 0  # the picture was drawn
+    assert_accessible(page, "sign-in asking for the CAPTCHA")
+    key = page.locator("input[name=captcha_0]").input_value()
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.locator("input[name=captcha_1]").fill(CaptchaStore.objects.get(hashkey=key).response)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/applications/lead/$"))
