@@ -149,6 +149,8 @@ def production_setting(name: str, **env) -> str:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k3y-for-the-settings-test-" + "x9Q!" * 12,
         "ALLOWED_HOSTS": "portal.example.gov.cn",
+        "FIELD_ENCRYPTION_KEYS": "c2V0dGluZ3MtdGVzdC1maWVsZC1rZXktMDAwMDAwMDA=",
+        "FIELD_HASH_KEY": "settings-test-hash-key",
         **env,
     }
     result = subprocess.run(

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -52,6 +53,9 @@ def server(django_db_setup, tmp_path_factory):
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k3y-for-the-http-security-test-" + "x9Q!" * 12,
+        # the test database's rows are encrypted with the test settings' keys
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        "FIELD_HASH_KEY": settings.FIELD_HASH_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"postgres://{params['USER'] or 'postgres'}@{params['HOST'] or '127.0.0.1'}:"
         f"{params['PORT'] or 5432}/{params['NAME']}",
