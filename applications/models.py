@@ -712,6 +712,7 @@ ACTION_LABELS = {
     "award": _("授牌"),
     "checklist": _("初审核对"),
     "panel_created": _("组建专家组"),
+    "panel_deadline_extended": _("延长评分截止时间"),
     "experts_assigned": _("分配专家"),
     "expert_withdrawn": _("专家回避"),
     "inspection_signed_off": _("现场考核组长签字"),

@@ -119,6 +119,18 @@ class PanelForm(forms.Form):
     )
 
 
+class ExtendDeadlineForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("新的评分截止时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    reason = forms.CharField(
+        label=_("延期理由"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("理由记入办理记录，并通知尚未提交评分的专家。"),
+    )
+
+
 class AssignForm(forms.Form):
     experts = forms.MultipleChoiceField(
         label=_("选择专家"), widget=forms.CheckboxSelectMultiple, required=True

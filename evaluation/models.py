@@ -1,12 +1,14 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
+from applications.models import AppendOnlyQuerySet
 
 
 class CalendarYear(models.Model):
@@ -323,6 +325,39 @@ class Assignment(ChoiceLabelsMixin, models.Model):
     @property
     def is_active(self) -> bool:
         return self.state != self.State.WITHDRAWN
+
+
+class PanelDeadlineChange(models.Model):
+    """A panel's scoring deadline moved by staff: when, by whom, from what to what and why. Append-only."""
+
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="deadline_changes")
+    previous_deadline = models.DateTimeField(_("原截止时间"))
+    new_deadline = models.DateTimeField(_("新截止时间"))
+    reason = models.TextField(_("延期理由"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("办理人"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("办理时间"), auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评分截止时间延期")
+        verbose_name_plural = _("评分截止时间延期")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self):
+        return (
+            f"{self.panel_id}: {self.previous_deadline:%Y-%m-%d %H:%M} → {self.new_deadline:%Y-%m-%d %H:%M}"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("历史记录只能追加，不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("历史记录只能追加，不能删除。"))
 
 
 class ScoreSheet(models.Model):

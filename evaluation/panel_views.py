@@ -23,6 +23,7 @@ from evaluation.forms import (
     AssignForm,
     DecisionForm,
     DeclarationForm,
+    ExtendDeadlineForm,
     InspectionFileForm,
     InspectionOpenForm,
     InspectionRecordForm,
@@ -134,6 +135,7 @@ def assignment_page(request, pk):
             "form": form,
             "locked": locked,
             "sheet": assignment.sheet,
+            "deadline_passed": assignment.panel.deadline <= timezone.now(),
         },
     )
 
@@ -180,8 +182,26 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
     application = panel.application
     panel = panels.panel_for_view(panel.pk)
     suggestions = panels.suggest_experts(application, panel) if not panel.closed_at else []
-    assign_form = AssignForm(request.POST or None, suggestions=suggestions)
-    if request.method == "POST" and assign_form.is_valid():
+    extending = request.method == "POST" and "extend_deadline" in request.POST
+    extend_form = ExtendDeadlineForm(request.POST if extending else None)
+    if extending and extend_form.is_valid():
+        try:
+            panels.extend_deadline(
+                panel,
+                request.user,
+                deadline=extend_form.cleaned_data["deadline"],
+                reason=extend_form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+        except ActionRefused as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("评分截止时间已延长，并已通知尚未提交评分的专家。"))
+            return redirect(here)
+    assign_form = AssignForm(
+        request.POST if request.method == "POST" and not extending else None, suggestions=suggestions
+    )
+    if request.method == "POST" and not extending and assign_form.is_valid():
         experts = list(
             User.objects.filter(pk__in=assign_form.cleaned_data["experts"]).select_related(
                 "expert_profile__employer"
@@ -227,6 +247,9 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
             "criteria": list(panel.template.criteria.all()),
             "policy": policy,
             "assign_form": assign_form,
+            "extend_form": extend_form,
+            "deadline_changes": list(panel.deadline_changes.select_related("changed_by")),
+            "deadline_passed": panel.deadline <= timezone.now(),
             "suggestions": suggestions,
             "problems": problems,
             **(extra or {}),

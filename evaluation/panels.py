@@ -16,7 +16,16 @@ from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, record
-from evaluation.models import Assignment, ExpertProfile, Panel, Score, ScoreSheet, ScoreSheetTemplate
+from evaluation.models import (
+    Assignment,
+    ExpertProfile,
+    Panel,
+    PanelDeadlineChange,
+    Score,
+    ScoreSheet,
+    ScoreSheetTemplate,
+)
+from evaluation.tasks import REMIND_BEFORE
 
 TWO = Decimal("0.01")
 
@@ -216,6 +225,8 @@ def save_sheet(assignment: Assignment, user, scores: dict, opinion: str, submit:
             raise ActionRefused(_("请先完成回避声明。"))
         if locked.panel.closed_at:
             raise ActionRefused(_("专家组已结束评分。"))
+        if submit and timezone.now() >= locked.panel.deadline:
+            raise ActionRefused(deadline_passed_message(locked.panel))
         sheet = locked.sheet
         rows = list(sheet.scores.select_related("criterion"))
         problems = []
@@ -256,6 +267,71 @@ def save_sheet(assignment: Assignment, user, scores: dict, opinion: str, submit:
                 link=reverse("evaluation:panel", args=[locked.panel_id]),
             )
     return sheet
+
+
+def deadline_passed_message(panel: Panel) -> str:
+    return _("评分已于%(deadline)s截止，不能再提交。如需延期，请联系市经济信息委工作人员。") % {
+        "deadline": _when(panel.deadline)
+    }
+
+
+def extend_deadline(panel: Panel, user, *, deadline, reason: str, ip=None) -> Panel:
+    """Staff move a running panel's deadline later, with a reason: recorded (``PanelDeadlineChange`` and
+    the application's history), the experts who have not submitted are told, and their reminder follows the
+    new date (sent again before it, unless the new date is already within the reminder's lead time)."""
+    _require_staff(user, panel.application)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused(_("延长评分截止时间须写明理由。"))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Panel.objects.select_for_update().select_related("application").get(pk=panel.pk)
+        if locked.closed_at:
+            raise ActionRefused(_("专家组已结束评分，不能延长截止时间。"))
+        if deadline <= now:
+            raise ActionRefused(_("新的评分截止时间应晚于现在。"))
+        if deadline <= locked.deadline:
+            raise ActionRefused(
+                _("新的评分截止时间应晚于原截止时间%(deadline)s。") % {"deadline": _when(locked.deadline)}
+            )
+        previous = locked.deadline
+        locked.deadline = deadline
+        locked.save(update_fields=["deadline"])
+        PanelDeadlineChange.objects.create(
+            panel=locked, previous_deadline=previous, new_deadline=deadline, reason=reason, changed_by=user
+        )
+        record(
+            locked.application,
+            "panel_deadline_extended",
+            user,
+            comment=_("%(kind)s评分截止时间由%(old)s延长至%(new)s。理由：%(reason)s")
+            % {
+                "kind": locked.get_kind_display(),
+                "old": _when(previous),
+                "new": _when(deadline),
+                "reason": reason,
+            },
+            ip=ip,
+            internal=True,
+        )
+        waiting = list(
+            locked.assignments.filter(
+                state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED]
+            ).select_related("expert")
+        )
+        # The reminder follows the new date: sent again before it, unless it is near already (this notice
+        # tells them now).
+        reminded_at = None if deadline - REMIND_BEFORE > now else now
+        for assignment in waiting:
+            assignment.reminded_at = reminded_at
+            assignment.save(update_fields=["reminded_at"])
+        notify(
+            [a.expert for a in waiting],
+            "panel_deadline_extended",
+            {"panel": locked, "application": locked.application, "previous": previous, "reason": reason},
+            link=reverse("evaluation:expert_home"),
+        )
+    return locked
 
 
 # --- the aggregate ----------------------------------------------------------------------------------------
