@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.models import Application, Status
+from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, record
 from applications.uploads import inspect
 from evaluation.models import InspectionFile, SiteInspection
@@ -36,10 +36,18 @@ def open_inspection(application: Application, user, *, leader, visit_date=None, 
     return inspection
 
 
+def max_score(application: Application):
+    """The site score's maximum: the policy the application is judged against (default 100)."""
+    return (application.policy or Policy.current()).inspection_max_score
+
+
 def save_record(
     inspection: SiteInspection, user, *, findings: dict, score, conclusion: str, visit_date=None, team=None
 ):
     _editable(inspection, user)
+    maximum = max_score(inspection.application)
+    if score is not None and not (0 <= score <= maximum):
+        raise ActionRefused(_("现场考核得分应在0到%(max)s之间。") % {"max": maximum})
     valid = {key: findings.get(key, {}) for key in SiteInspection.Item.values}
     inspection.findings = valid
     inspection.score = score

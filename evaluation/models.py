@@ -434,9 +434,11 @@ class SiteInspection(models.Model):
         verbose_name = _("现场考核")
         verbose_name_plural = _("现场考核")
         constraints = [
+            # The maximum is the policy's (applications.Policy.inspection_max_score, checked by
+            # evaluation.inspection.save_record); the database keeps the score from going negative.
             models.CheckConstraint(
-                condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
-                name="inspection_score_max_100",
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0),
+                name="inspection_score_not_negative",
             )
         ]
 

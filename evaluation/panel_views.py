@@ -296,7 +296,11 @@ def inspection_page(request, pk):
     for key, value in (found.findings or {}).items():
         initial[f"ok_{key}"] = value.get("ok")
         initial[f"finding_{key}"] = value.get("finding", "")
-    form = InspectionRecordForm(request.POST if "save_record" in request.POST else None, initial=initial)
+    form = InspectionRecordForm(
+        request.POST if "save_record" in request.POST else None,
+        initial=initial,
+        max_score=inspection.max_score(application),
+    )
     file_form = InspectionFileForm(
         request.POST if "add_file" in request.POST else None,
         request.FILES if "add_file" in request.POST else None,
@@ -332,7 +336,7 @@ def inspection_page(request, pk):
                 return redirect("evaluation:inspection", pk=pk)
         except ActionRefused as error:
             show_refusal(request, error)
-        except ValidationError as error:  # model validation (a score above 100): the typed values stay
+        except ValidationError as error:  # model validation: the typed values stay
             messages.error(request, "；".join(error.messages))
     return render(
         request,

@@ -345,7 +345,8 @@ def trimmed(values: list[Decimal]) -> list[Decimal]:
 
 def aggregate(panel: Panel, policy: Policy | None = None) -> dict:
     """Totals of submitted sheets: count, mean, trimmed mean when the policy asks and there are at least
-    five sheets, the score used, per-criterion means, and the spread (min, max, sample standard deviation)."""
+    its ``trimmed_mean_min_sheets`` (default 5), the score used, per-criterion means, and the spread (min,
+    max, sample standard deviation)."""
     policy = policy or panel.application.policy or Policy.current()
     sheets = [a.sheet for a in panel.assignments.all() if a.state == Assignment.State.SUBMITTED]
     totals = [s.total for s in sheets]
@@ -363,7 +364,10 @@ def aggregate(panel: Panel, policy: Policy | None = None) -> dict:
     if not totals:
         return result
     result["mean"] = _q(sum(totals) / len(totals))
-    if policy.score_aggregate == Policy.Aggregate.TRIMMED_MEAN and len(totals) >= 5:
+    if (
+        policy.score_aggregate == Policy.Aggregate.TRIMMED_MEAN
+        and len(totals) >= policy.trimmed_mean_min_sheets
+    ):
         kept = trimmed(totals)
         result["trimmed_mean"] = _q(sum(kept) / len(kept))
         result["used"], result["method"] = result["trimmed_mean"], "trimmed_mean"
