@@ -3,6 +3,7 @@ inside one transaction (optimistic locking on the status), appends history and w
 are e-mailed after commit. Views, admin actions, commands and tasks call these; nothing sets a status."""
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,11 +12,12 @@ from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.editor import labelled_sections
 from applications.eligibility import REQUIRED_ATTACHMENTS
-from applications.models import Application, Attachment, Outcome, Status
+from applications.models import Application, Attachment, DistrictOpinion, Outcome, Status
 from applications.services import (
     ActionRefused,
     application_link,
     check_allowed,
+    district_users,
     lead_unit_users,
     move,
     record,
@@ -62,6 +64,14 @@ def start_preliminary(application, user, ip=None) -> Application:
     with step(application):
         move(application, "start_preliminary", user, ip=ip)
         _tell_lead_unit(application)
+        if not DistrictOpinion.objects.filter(application=application).exists():
+            # The district's opinion is due now: it can be recorded only until 材料初审 ends.
+            notify(
+                district_users(application),
+                "district_opinion_due",
+                {"application": application},
+                link=reverse("applications:recommend", args=[application.pk]),
+            )
     return application
 
 
