@@ -1,9 +1,12 @@
 """现场考核: the inspection record, its files and the leader's sign-off (the precondition of 综合评估)."""
 
 from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.notifications import notify
 from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, record
 from applications.uploads import inspect
@@ -27,12 +30,23 @@ def open_inspection(application: Application, user, *, leader, visit_date=None, 
             _("该申报当前处于“%(status)s”阶段，不能安排现场考核。")
             % {"status": application.get_status_display()}
         )
-    existing = SiteInspection.objects.filter(application=application).first()
-    if existing is not None and existing.signed_off_at:
-        raise ActionRefused(_("现场考核已由组长签字确认，不能再修改。"))
-    inspection, _created = SiteInspection.objects.update_or_create(
-        application=application, defaults={"leader": leader, "visit_date": visit_date, "team": team}
-    )
+    with transaction.atomic():
+        existing = SiteInspection.objects.select_for_update().filter(application=application).first()
+        if existing is not None and existing.signed_off_at:
+            raise ActionRefused(_("现场考核已由组长签字确认，不能再修改。"))
+        defaults = {"leader": leader, "visit_date": visit_date, "team": team}
+        if existing is None or existing.visit_date != visit_date:
+            defaults["reminded_at"] = None  # the reminder follows the (new) date
+        inspection, _created = SiteInspection.objects.update_or_create(
+            application=application, defaults=defaults
+        )
+        if leader.pk != user.pk and (existing is None or existing.leader_id != leader.pk):
+            notify(
+                [leader],
+                "inspection_leader_appointed",
+                {"application": application, "inspection": inspection},
+                link=reverse("evaluation:inspection", args=[application.pk]),
+            )
     return inspection
 
 
@@ -53,6 +67,8 @@ def save_record(
     inspection.score = score
     inspection.conclusion = conclusion
     if visit_date is not None:
+        if visit_date != inspection.visit_date:
+            inspection.reminded_at = None  # the reminder follows the new date
         inspection.visit_date = visit_date
     if team is not None:
         inspection.team = team
@@ -111,6 +127,21 @@ def sign_off(inspection: SiteInspection, user, ip=None) -> SiteInspection:
             ip=ip,
         )
     return inspection
+
+
+def leader_tasks(user) -> list[SiteInspection]:
+    """The inspections ``user`` leads, still to do first (by visit date), then the signed-off ones of
+    applications still in 现场考核; each carries ``task``: "record", "sign_off" or "done"."""
+    rows = list(
+        SiteInspection.objects.filter(leader=user)
+        .filter(Q(signed_off_at__isnull=True) | Q(application__status=Status.SITE_INSPECTION))
+        .select_related("application__field", "application__lead_unit")
+        .defer(*(f"application__{name}" for name in Application.LONG_TEXT_FIELDS))
+        .order_by(F("signed_off_at").desc(nulls_first=True), F("visit_date").asc(nulls_last=True), "pk")
+    )
+    for row in rows:
+        row.task = "done" if row.signed_off_at else ("sign_off" if not sign_off_problems(row) else "record")
+    return rows
 
 
 def closing_problems(application: Application) -> list[str]:

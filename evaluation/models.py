@@ -428,6 +428,9 @@ class SiteInspection(models.Model):
     )
     conclusion = models.TextField(_("考核结论"), blank=True)
     signed_off_at = models.DateTimeField(_("组长签字时间"), null=True, blank=True)
+    # The leader's reminder before the visit date (evaluation.tasks.remind_inspection_leaders); cleared
+    # when the date moves, so the reminder follows the new date.
+    reminded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -45,8 +45,9 @@ def _staff_application(request, pk) -> Application:
 
 @page_permission("evaluation.expert_home")
 def my_assignments(request):
-    """我的评审任务: only this expert's assignments, open ones first (cached per expert and page until an
-    assignment, panel or sheet changes; config.fragments)."""
+    """我的评审任务: only this expert's assignments, open ones first, and the site inspections they lead (to
+    record, to sign off); cached per expert and page until an assignment, panel, sheet or inspection
+    changes (config.fragments)."""
 
     def context():
         queryset = (
@@ -55,7 +56,10 @@ def my_assignments(request):
             .defer(*(f"panel__application__{name}" for name in Application.LONG_TEXT_FIELDS))
             .order_by("panel__deadline", "pk")
         )
-        return {"page": Paginator(queryset, 30).get_page(request.GET.get("page"))}
+        return {
+            "page": Paginator(queryset, 30).get_page(request.GET.get("page")),
+            "inspections": inspection.leader_tasks(request.user),
+        }
 
     return fragments.page(
         request,
@@ -353,6 +357,7 @@ def inspection_page(request, pk):
                 for value, label in SiteInspection.Item.choices
             ],
             "is_leader": found.leader_id == request.user.pk,
+            "is_staff": request.user.has_perm("evaluation.review", application),
             "problems": inspection.sign_off_problems(found),
         },
     )

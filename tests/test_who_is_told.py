@@ -3,17 +3,23 @@ their recommendation falling due; the inspection leader when appointed, on their
 visit; the lead unit and staff at the steps that concern them. In-portal notifications and e-mails both
 come from ``accounts.notifications.notify``; the e-mail is checked where it matters (after commit)."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import District, Notification
 from accounts.roles import Role
 from applications import services
 from applications.forms import DistrictOpinionForm
 from applications.models import Status
-from evaluation import workflow
-from tests.factories import application_in, complete_application, user_with_role
+from evaluation import inspection, workflow
+from evaluation.models import SiteInspection
+from evaluation.tasks import remind_inspection_leaders
+from tests.factories import application_in, complete_application, expert_with_profile, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +112,118 @@ def test_the_lead_units_submit_page_tells_the_district(client):
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     assert notes_of(district).count() == 1
+
+
+# --- 12. the inspection leader -----------------------------------------------------------------------------
+
+FINDINGS = {item: {"finding": "与申报材料一致。"} for item in SiteInspection.Item.values}
+
+
+@pytest.fixture
+def inspecting(staff):
+    """An application in 现场考核 (its inspection not yet arranged) and an expert to lead it."""
+    application = application_in("site_inspection", staff=staff, centre_name="重庆市现场考核创新中心")
+    return application, expert_with_profile(full_name="刘组长")
+
+
+def test_the_leader_is_told_when_appointed_once_and_a_new_leader_too(
+    staff, inspecting, django_capture_on_commit_callbacks
+):
+    application, leader = inspecting
+    visit = timezone.localdate() + datetime.timedelta(days=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        inspection.open_inspection(application, staff, leader=leader, visit_date=visit, team="刘组长")
+    [note] = notes_of(leader)
+    assert note.subject == "现场考核任务：重庆市现场考核创新中心"
+    assert "考核组长" in note.body and f"考核日期：{visit:%Y-%m-%d}" in note.body
+    assert note.link == reverse("evaluation:inspection", args=[application.pk])
+    assert [m.subject for m in mail.outbox if leader.email in m.to] == [note.subject]
+
+    # Arranged again with the same leader: no second appointment. Another leader: told.
+    inspection.open_inspection(application, staff, leader=leader, visit_date=visit, team="刘组长、王")
+    assert notes_of(leader).count() == 1
+    other = expert_with_profile()
+    inspection.open_inspection(application, staff, leader=other, visit_date=visit)
+    assert notes_of(other).count() == 1
+    # Staff who appoint themselves are not told what they just did.
+    inspection.open_inspection(application, staff, leader=staff, visit_date=visit)
+    assert not notes_of(staff, subject__startswith="现场考核任务").exists()
+
+
+def test_staff_appointing_on_the_page_tells_the_leader(client, staff, inspecting):
+    application, leader = inspecting
+    client.force_login(staff)
+    url = reverse("evaluation:inspection", args=[application.pk])
+    response = client.post(url, {"leader": str(leader.pk), "visit_date": "2026-12-20", "team": "刘组长"})
+    assert response.status_code == 302
+    assert notes_of(leader, subject__startswith="现场考核任务").count() == 1
+
+
+def test_the_leaders_home_lists_the_inspection_to_record_then_to_sign_off_with_links(
+    client, staff, inspecting
+):
+    application, leader = inspecting
+    record = inspection.open_inspection(application, staff, leader=leader, visit_date=timezone.localdate())
+    client.force_login(leader)
+    home = reverse("evaluation:expert_home")
+    link = reverse("evaluation:inspection", args=[application.pk])
+    body = client.get(home).content.decode()
+    assert "现场考核任务（考核组长）" in body and "重庆市现场考核创新中心" in body
+    assert f'href="{link}">填写考核记录</a>' in body
+
+    inspection.save_record(record, leader, findings=FINDINGS, score=Decimal("88"), conclusion="通过。")
+    body = client.get(home).content.decode()  # the cached list follows the inspection
+    assert f'href="{link}">签字确认</a>' in body and "待组长签字" in body
+
+    # The page the link opens lets the leader sign off, and leads back home (not to a staff page).
+    page = client.get(link).content.decode()
+    assert 'name="sign_off"' in page and f'href="{home}"' in page
+    assert client.post(link, {"sign_off": "1"}).status_code == 302
+    assert SiteInspection.objects.get(pk=record.pk).signed_off_at is not None
+    body = client.get(home).content.decode()
+    assert "已签字确认" in body and f'href="{link}">查看</a>' in body
+
+    # Another expert's home shows none of it.
+    client.force_login(expert_with_profile())
+    assert "重庆市现场考核创新中心" not in client.get(home).content.decode()
+
+
+def test_the_leader_is_reminded_before_the_visit_once_and_the_reminder_follows_a_new_date(staff, inspecting):
+    application, leader = inspecting
+    today = timezone.localdate()
+    record = inspection.open_inspection(
+        application, staff, leader=leader, visit_date=today + datetime.timedelta(days=1)
+    )
+    Notification.objects.all().delete()
+    assert remind_inspection_leaders() == 1
+    assert remind_inspection_leaders() == 0
+    [note] = notes_of(leader)
+    assert note.subject == "现场考核即将开始：重庆市现场考核创新中心"
+    assert f"定于{today + datetime.timedelta(days=1):%Y-%m-%d}" in note.body
+
+    # Moved ten days later: nothing yet; when the new date comes near, reminded again (once).
+    record = inspection.save_record(
+        record, staff, findings={}, score=None, conclusion="", visit_date=today + datetime.timedelta(days=10)
+    )
+    assert remind_inspection_leaders() == 0
+    SiteInspection.objects.filter(pk=record.pk).update(visit_date=today + datetime.timedelta(days=2))
+    assert remind_inspection_leaders() == 1
+    assert remind_inspection_leaders() == 0
+    assert notes_of(leader).count() == 2
+
+
+def test_no_reminder_once_signed_off_or_for_a_date_long_past(staff, inspecting):
+    application, leader = inspecting
+    record = inspection.open_inspection(
+        application, staff, leader=leader, visit_date=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    assert remind_inspection_leaders() == 0
+    SiteInspection.objects.filter(pk=record.pk).update(visit_date=timezone.localdate())
+    inspection.save_record(record, leader, findings=FINDINGS, score=Decimal("80"), conclusion="通过。")
+    inspection.sign_off(SiteInspection.objects.get(pk=record.pk), leader)
+    assert remind_inspection_leaders() == 0
+
+
+def test_the_beat_runs_the_leaders_reminder(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["remind-inspection-leaders"]
+    assert entry["task"] == "evaluation.tasks.remind_inspection_leaders"
