@@ -1,5 +1,11 @@
 """Creating a centre. Called by the review (evaluation.workflow.award), higher in the import chain."""
 
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.notifications import notify
+from accounts.roles import Role
 from applications.models import Application, Outcome, Policy
 from centres.models import Centre
 
@@ -42,8 +48,22 @@ def exclude(centre: Centre, user, *, decided_on, years: int, reason: str) -> Cen
     return centre
 
 
+def lead_unit_users_of(centre: Centre):
+    return User.objects.filter(
+        organisation_id=centre.lead_unit_id, groups__name=Role.LEAD_UNIT, is_active=True
+    )
+
+
 def withdraw_title(centre: Centre, user, reason: str) -> Centre:
-    centre.status = Centre.Status.WITHDRAWN
-    centre.save(update_fields=["status"])
-    add_event(centre, "title_withdrawn", user, reason)
+    """撤销称号: the centre leaves the programme; its lead unit is told why."""
+    with transaction.atomic():
+        centre.status = Centre.Status.WITHDRAWN
+        centre.save(update_fields=["status"])
+        add_event(centre, "title_withdrawn", user, reason)
+        notify(
+            lead_unit_users_of(centre),
+            "centre_title_withdrawn",
+            {"centre": centre, "reason": reason},
+            link=reverse("reports:centre", args=[centre.pk]),  # the higher app's page, named only
+        )
     return centre

@@ -6,9 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.notifications import notify
+from accounts.notifications import notify, users_with_role
+from accounts.roles import Role
 from applications.models import Application, Policy, Status
-from applications.services import ActionRefused, record
+from applications.services import ActionRefused, application_link, lead_unit_users, record
 from applications.uploads import inspect
 from evaluation.models import InspectionFile, SiteInspection
 
@@ -47,7 +48,21 @@ def open_inspection(application: Application, user, *, leader, visit_date=None, 
                 {"application": application, "inspection": inspection},
                 link=reverse("evaluation:inspection", args=[application.pk]),
             )
+        if visit_date is not None and (existing is None or existing.visit_date != visit_date):
+            _tell_lead_unit_of_visit(
+                inspection, rearranged=existing is not None and existing.visit_date is not None
+            )
     return inspection
+
+
+def _tell_lead_unit_of_visit(inspection: SiteInspection, rearranged: bool) -> None:
+    """The lead unit hosts the visit: it is told the date, and told again when the date moves."""
+    notify(
+        lead_unit_users(inspection.application),
+        "inspection_arranged",
+        {"application": inspection.application, "inspection": inspection, "rearranged": rearranged},
+        link=application_link(inspection.application),
+    )
 
 
 def max_score(application: Application):
@@ -66,14 +81,18 @@ def save_record(
     inspection.findings = valid
     inspection.score = score
     inspection.conclusion = conclusion
-    if visit_date is not None:
-        if visit_date != inspection.visit_date:
-            inspection.reminded_at = None  # the reminder follows the new date
+    moved_from = None
+    if visit_date is not None and visit_date != inspection.visit_date:
+        moved_from = inspection.visit_date or False
+        inspection.reminded_at = None  # the reminder follows the new date
         inspection.visit_date = visit_date
     if team is not None:
         inspection.team = team
     inspection.full_clean()
-    inspection.save()
+    with transaction.atomic():
+        inspection.save()
+        if moved_from is not None:
+            _tell_lead_unit_of_visit(inspection, rearranged=bool(moved_from))
     return inspection
 
 
@@ -125,6 +144,13 @@ def sign_off(inspection: SiteInspection, user, ip=None) -> SiteInspection:
             comment=_("现场考核得分%(score)s。%(conclusion)s")
             % {"score": inspection.score, "conclusion": inspection.conclusion},
             ip=ip,
+        )
+        # Closing 现场考核 now waits for staff.
+        notify(
+            users_with_role(Role.COMMISSION_STAFF).exclude(pk=user.pk),
+            "inspection_signed_off",
+            {"application": inspection.application, "inspection": inspection, "leader": user},
+            link=reverse("evaluation:inspection", args=[inspection.application_id]),
         )
     return inspection
 

@@ -227,3 +227,119 @@ def test_no_reminder_once_signed_off_or_for_a_date_long_past(staff, inspecting):
 def test_the_beat_runs_the_leaders_reminder(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["remind-inspection-leaders"]
     assert entry["task"] == "evaluation.tasks.remind_inspection_leaders"
+
+
+# --- 13. gaps found reviewing every notify() against DOMAIN.md ----------------------------------------------
+
+
+def _lead_users(application):
+    return services.lead_unit_users(application)
+
+
+def test_the_lead_unit_is_told_the_inspection_date_and_when_it_moves(staff, inspecting):
+    application, leader = inspecting
+    lead = application.created_by
+    visit = timezone.localdate() + datetime.timedelta(days=7)
+    record = inspection.open_inspection(application, staff, leader=leader, visit_date=visit)
+    [note] = notes_of(lead, subject__startswith="现场考核已安排")
+    assert f"定于{visit:%Y-%m-%d}" in note.body and "审计报告" in note.body
+    assert note.link == reverse("applications:detail", args=[application.pk])
+    # The same date again: nothing; another date, by the leader on the record: told it moved.
+    record = inspection.open_inspection(application, staff, leader=leader, visit_date=visit, team="甲")
+    later = visit + datetime.timedelta(days=3)
+    inspection.save_record(record, leader, findings={}, score=None, conclusion="", visit_date=later)
+    assert notes_of(lead, subject__startswith="现场考核已安排").count() == 1
+    [moved] = notes_of(lead, subject__startswith="现场考核日期已调整")
+    assert f"定于{later:%Y-%m-%d}" in moved.body
+
+
+def test_staff_are_told_when_the_leader_signs_off(staff, inspecting):
+    application, leader = inspecting
+    colleague = user_with_role(Role.COMMISSION_STAFF)
+    record = inspection.open_inspection(application, staff, leader=leader, visit_date=timezone.localdate())
+    inspection.save_record(record, leader, findings=FINDINGS, score=Decimal("86.5"), conclusion="通过。")
+    inspection.sign_off(record, leader)
+    for user in (staff, colleague):
+        [note] = notes_of(user, subject__startswith="现场考核已签字确认")
+        assert "刘组长" in note.body and "86.5" in note.body and "进入综合评估" in note.body
+    assert not notes_of(leader, subject__startswith="现场考核已签字确认").exists()
+
+
+def test_the_lead_unit_is_told_when_an_upheld_objection_sends_the_plan_back(staff):
+    from evaluation import publicity
+    from evaluation.models import Objection
+    from tests.factories import application_in_publicity, expire_announcement, valid_id_number
+
+    application, announcement = application_in_publicity(staff=staff, centre_name="重庆市异议退回创新中心")
+    objection = publicity.lodge_objection(
+        announcement.entries.get(),
+        kind=Objection.Kind.PERSON,
+        name="王异议",
+        phone="13800001234",
+        statement="研发人员数量与实际不符。",
+        id_number=valid_id_number(),
+    )
+    expire_announcement(announcement)
+    publicity.close_expired()
+    publicity.resolve_objection(objection, staff, Objection.State.UPHELD, "确有虚报。")
+    Notification.objects.all().delete()
+    application.refresh_from_db()
+    publicity.send_back_after_objection(application, staff, comment="异议成立，重新评估。")
+    for lead in _lead_users(application):
+        [note] = notes_of(lead)
+        assert "综合评估" in note.subject and "异议成立，重新评估。" in note.body
+
+
+def test_the_lead_unit_is_told_when_the_approval_is_recorded(staff):
+    from evaluation import publicity
+    from tests.factories import application_approved
+
+    application = application_approved(staff=staff, centre_name="重庆市批复通知创新中心")
+    Notification.objects.all().delete()
+    publicity.record_approval(
+        application, staff, document_number="渝经信发〔2026〕88号", document_date=datetime.date(2026, 12, 4)
+    )
+    [note] = notes_of(application.created_by)
+    assert note.subject.startswith("批复已登记") and "渝经信发〔2026〕88号" in note.body
+    assert "2026-12-04" in note.body
+
+
+def test_the_lead_unit_is_told_when_its_assessment_opens_and_when_an_exclusion_ends(staff):
+    from centres.models import Centre
+    from reports.assessment import end_expired_exclusions, open_due_assessments
+    from tests.factories import awarded_centre
+
+    lead = user_with_role(Role.LEAD_UNIT)
+    centre = awarded_centre(
+        lead_user=lead, award_date=datetime.date(2021, 6, 1), name="重庆市考核通知创新中心"
+    )
+    assert open_due_assessments(today=datetime.date(2024, 6, 1)) == 1
+    [note] = notes_of(lead)
+    assert note.subject == "第1轮考核评估已启动：重庆市考核通知创新中心"
+    assert note.link == reverse("reports:centre", args=[centre.pk])
+
+    Centre.objects.filter(pk=centre.pk).update(
+        status=Centre.Status.EXCLUDED, excluded_until=datetime.date(2026, 1, 1)
+    )
+    assert end_expired_exclusions(today=datetime.date(2026, 1, 1)) == 1
+    last = notes_of(lead).last()
+    assert last.subject == "暂停支持期满：重庆市考核通知创新中心" and "重新纳入支持范围" in last.body
+
+
+def test_the_lead_unit_is_told_when_the_title_is_withdrawn_on_the_centre_page(client, staff):
+    from centres.models import Centre
+    from tests.factories import awarded_centre
+
+    lead = user_with_role(Role.LEAD_UNIT)
+    centre = awarded_centre(
+        lead_user=lead, award_date=datetime.date(2022, 6, 1), name="重庆市撤销称号创新中心"
+    )
+    client.force_login(staff)
+    form = client.get(reverse("reports:centre", args=[centre.pk])).context["withdraw_form"]
+    data = {name: "on" for name in form.fields if name != "reason"} | {"reason": "连续两年未报送年度总结。"}
+    response = client.post(reverse("reports:centre", args=[centre.pk]), {"withdraw_title": "1", **data})
+    assert response.status_code == 302
+    assert Centre.objects.get(pk=centre.pk).status == Centre.Status.WITHDRAWN
+    [note] = notes_of(lead)
+    assert note.subject == "创新中心称号已撤销：重庆市撤销称号创新中心"
+    assert "连续两年未报送年度总结。" in note.body
