@@ -265,6 +265,8 @@ class Panel(ChoiceLabelsMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     result = models.JSONField(_("汇总结果"), null=True, blank=True)
+    # When staff were told the deadline passed with sheets missing (panels.tell_staff_of_overdue_panels).
+    overdue_told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("专家组")

@@ -200,7 +200,7 @@ def declare(assignment: Assignment, user, answers: dict, ip=None) -> Assignment:
                 users_with_role(Role.COMMISSION_STAFF),
                 "expert_withdrawn",
                 {"assignment": locked, "application": application},
-                link=reverse("evaluation:panel", args=[locked.panel_id]),
+                link=staff_panel_link(locked.panel),
             )
         else:
             sheet = ScoreSheet.objects.create(assignment=locked)
@@ -264,9 +264,52 @@ def save_sheet(assignment: Assignment, user, scores: dict, opinion: str, submit:
                 users_with_role(Role.COMMISSION_STAFF),
                 "panel_complete",
                 {"panel": locked.panel, "application": locked.panel.application},
-                link=reverse("evaluation:panel", args=[locked.panel_id]),
+                link=staff_panel_link(locked.panel),
             )
     return sheet
+
+
+def staff_panel_link(panel: Panel) -> str:
+    """Where staff handle a panel: the application's expert-review page, or the page of the assessment that
+    owns an assessment panel (a higher app's page, reached by URL name and relation name only)."""
+    if panel.kind == ScoreSheetTemplate.Kind.ASSESSMENT:
+        assessment = getattr(panel, "assessment", None)
+        if assessment is not None:
+            return reverse("reports:assessment", args=[assessment.pk])
+    return reverse("evaluation:panel", args=[panel.application_id])
+
+
+def tell_staff_of_overdue_panels(now=None) -> int:
+    """Beat: once a running panel's deadline has passed with sheets missing, staff are told (once per
+    deadline: an extension clears the bookkeeping) so they extend it or replace the experts."""
+    now = now or timezone.now()
+    due = (
+        Panel.objects.filter(closed_at__isnull=True, overdue_told_at__isnull=True, deadline__lte=now)
+        .filter(assignments__state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED])
+        .distinct()
+        .select_related("application")
+    )
+    told = 0
+    for panel in due:
+        with transaction.atomic():
+            if not Panel.objects.filter(pk=panel.pk, overdue_told_at__isnull=True).update(
+                overdue_told_at=now
+            ):
+                continue
+            waiting = [
+                str(a.expert)
+                for a in panel.assignments.filter(
+                    state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED]
+                ).select_related("expert")
+            ]
+            notify(
+                users_with_role(Role.COMMISSION_STAFF),
+                "panel_overdue",
+                {"panel": panel, "application": panel.application, "waiting": "、".join(waiting)},
+                link=staff_panel_link(panel),
+            )
+            told += 1
+    return told
 
 
 def deadline_passed_message(panel: Panel) -> str:
@@ -296,7 +339,8 @@ def extend_deadline(panel: Panel, user, *, deadline, reason: str, ip=None) -> Pa
             )
         previous = locked.deadline
         locked.deadline = deadline
-        locked.save(update_fields=["deadline"])
+        locked.overdue_told_at = None  # staff are told again if the new deadline passes too
+        locked.save(update_fields=["deadline", "overdue_told_at"])
         PanelDeadlineChange.objects.create(
             panel=locked, previous_deadline=previous, new_deadline=deadline, reason=reason, changed_by=user
         )

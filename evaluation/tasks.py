@@ -42,6 +42,14 @@ def remind_experts() -> int:
 
 
 @shared_task
+def tell_staff_of_overdue_panels() -> int:
+    """Beat: staff are told once when a running panel's deadline passed with sheets missing."""
+    from evaluation.panels import tell_staff_of_overdue_panels as tell
+
+    return tell()
+
+
+@shared_task
 def remind_inspection_leaders() -> int:
     """Beat: remind each inspection leader once, within 48 hours of the visit date, of a record not yet
     signed off (a new date clears the bookkeeping, so the reminder follows it)."""

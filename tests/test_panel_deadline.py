@@ -208,3 +208,66 @@ def test_staff_extend_the_deadline_on_the_panel_page(client, staff, panel_and_ex
     expert = panel.assignments.first().expert
     client.force_login(expert)
     assert client.post(url, {"extend_deadline": "1", "deadline": typed, "reason": "x"}).status_code == 403
+
+
+# --- staff are told when a deadline passes with sheets missing -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_are_told_once_when_the_deadline_passes_with_sheets_missing_and_again_after_an_extension(
+    staff, panel_and_experts
+):
+    panel, (done, late, *rest) = panel_and_experts
+    for assignment in [done, *rest]:
+        submit_sheet(assignment, total=80)
+    assert panels.tell_staff_of_overdue_panels() == 0  # not yet past
+    panel = _pass_deadline(panel)
+    Notification.objects.all().delete()
+    assert panels.tell_staff_of_overdue_panels() == 1
+    assert panels.tell_staff_of_overdue_panels() == 0
+    [note] = Notification.objects.filter(recipient=staff)
+    assert note.subject.startswith("评分已过截止时间：重庆市截止测试创新中心")
+    assert str(late.expert) in note.body and f"已于{_when(panel.deadline)}截止" in note.body
+    assert note.link == reverse("evaluation:panel", args=[panel.application_id])
+
+    panels.extend_deadline(panel, staff, deadline=timezone.now() + timedelta(days=1), reason="等待专家")
+    _pass_deadline(panel)
+    assert panels.tell_staff_of_overdue_panels() == 1  # the new deadline passed too
+
+    Panel.objects.filter(pk=panel.pk).update(closed_at=timezone.now(), overdue_told_at=None)
+    assert panels.tell_staff_of_overdue_panels() == 0  # a closed panel waits for nobody
+
+
+@pytest.mark.django_db
+def test_the_beat_runs_the_overdue_panel_notice(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["overdue-panels"]
+    assert entry["task"] == "evaluation.tasks.tell_staff_of_overdue_panels"
+
+
+@pytest.mark.django_db
+def test_the_staff_notices_of_a_panel_link_to_its_page(staff, panel_and_experts):
+    panel, assignments = panel_and_experts
+    for assignment in assignments:
+        submit_sheet(assignment, total=80)
+    [note] = Notification.objects.filter(recipient=staff, subject__startswith="专家评分已全部提交")
+    assert note.link == reverse("evaluation:panel", args=[panel.application_id])
+
+
+@pytest.mark.django_db
+def test_the_staff_notices_of_an_assessment_panel_link_to_the_assessment(staff):
+    import datetime
+
+    from reports import assessment as assessments
+    from tests.factories import awarded_centre
+
+    centre = awarded_centre(award_date=datetime.date(2022, 1, 1))
+    assessment = assessments.open_by_staff(centre, staff)
+    assessment = assessments.start_panel(assessment, staff, deadline=timezone.now() + timedelta(days=3))
+    (assignment,) = panels.assign(assessment.panel, staff, [expert_with_profile(full_name="赵专家")])
+    panels.declare(
+        assignment,
+        assignment.expert,
+        {**dict.fromkeys(Assignment.CONFLICT_QUESTIONS, False), "advised": True},
+    )
+    [note] = Notification.objects.filter(recipient=staff, subject__contains="专家回避")
+    assert note.link == reverse("reports:assessment", args=[assessment.pk])

@@ -220,7 +220,7 @@ def test_a_yes_on_any_declaration_question_withdraws_the_expert_and_tells_staff(
     assert not ScoreSheet.objects.filter(assignment=assignment).exists()
     note = Notification.objects.get(recipient=staff, subject__contains="专家回避")
     assert "王专家" in note.body
-    assert note.link == reverse("evaluation:panel", args=[panel.pk])
+    assert note.link == reverse("evaluation:panel", args=[application.pk])  # the page takes the application
     assert ApplicationEvent.objects.filter(application=application, action="expert_withdrawn").count() == 1
 
 
