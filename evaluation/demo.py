@@ -176,7 +176,8 @@ def seed(users) -> None:
         found = inspection.open_inspection(
             Application.objects.get(pk=application.pk),
             staff,
-            leader=staff,
+            # The plan waiting in 现场考核 is led by the demo expert (it shows on their home page).
+            leader=pool[0] if target == "site_inspection" else staff,
             visit_date=timezone.localdate(),
             team="张伟（市经济信息委）\n孙强（重庆示范研究院）",
         )
