@@ -27,6 +27,7 @@ from applications.services import (
 )
 from evaluation import inspection, panels
 from evaluation.models import (
+    Assignment,
     ComprehensiveEvaluation,
     LeadershipDecision,
     LeadershipMeeting,
@@ -141,8 +142,20 @@ def reject(application, user, reason: str, ip=None) -> Application:
 
 
 def close_open_panels(application):
-    """A rejected application's running panels stop: no more scoring, no more reminders."""
-    Panel.objects.filter(application=application, closed_at__isnull=True).update(closed_at=timezone.now())
+    """A rejected application's running panels stop: no more scoring, no more reminders; the experts who
+    had not submitted are told they need not score."""
+    running = list(Panel.objects.filter(application=application, closed_at__isnull=True))
+    Panel.objects.filter(pk__in=[p.pk for p in running]).update(closed_at=timezone.now())
+    for panel in running:
+        waiting = Assignment.objects.filter(
+            panel=panel, state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED]
+        ).select_related("expert")
+        notify(
+            [a.expert for a in waiting],
+            "panel_stopped",
+            {"panel": panel, "application": application},
+            link=reverse("evaluation:expert_home"),
+        )
 
 
 # Preconditions of the later stages: every assigned expert submitted; the inspection signed off.

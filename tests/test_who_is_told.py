@@ -343,3 +343,19 @@ def test_the_lead_unit_is_told_when_the_title_is_withdrawn_on_the_centre_page(cl
     [note] = notes_of(lead)
     assert note.subject == "创新中心称号已撤销：重庆市撤销称号创新中心"
     assert "连续两年未报送年度总结。" in note.body
+
+
+def test_experts_still_scoring_are_told_when_the_application_is_rejected(staff):
+    from tests.factories import application_in_expert_review, panel_with_experts, submit_sheet
+
+    application = application_in_expert_review(staff=staff, centre_name="重庆市终止评审创新中心")
+    _panel, (done, *waiting) = panel_with_experts(application, staff, size=5)
+    submit_sheet(done, total=80)
+    Notification.objects.all().delete()
+    workflow.reject(application, staff, "不符合基本条件。")
+    for assignment in waiting:
+        [note] = notes_of(assignment.expert)
+        assert (
+            note.subject == "评审任务已终止：重庆市终止评审创新中心" and "无需再作回避声明或评分" in note.body
+        )
+    assert not notes_of(done.expert).exists()
