@@ -183,3 +183,21 @@ def test_the_trimmed_mean_needs_the_policys_number_of_sheets(staff):
 def test_the_trimmed_mean_cannot_be_asked_of_fewer_than_three_sheets():
     with pytest.raises(IntegrityError), transaction.atomic():
         policy_version(trimmed_mean_min_sheets=2)
+
+
+def test_the_migration_raises_a_stored_panel_of_three_to_five():
+    """A database that stored a version asking for 3 (allowed until now) is raised to the floor, saying so."""
+    import importlib
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    migration = importlib.import_module("applications.migrations.0008_policy_numbers_and_panel_floor")
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute("ALTER TABLE applications_policy DROP CONSTRAINT policy_panel_size_odd_at_least_5")
+    old = Policy.objects.create(**{**_current_values(), "min_panel_size": 3}, note="旧版本")
+    state = MigrationLoader(connection).project_state(("applications", "0008_policy_numbers_and_panel_floor"))
+    migration.raise_small_panels(state.apps, None)
+    raised = Policy.objects.get(pk=old.pk)
+    assert raised.min_panel_size == 5
+    assert raised.note == "旧版本（专家组最少人数由3调整为5：应为不少于5人的奇数）"
