@@ -1,7 +1,7 @@
 """现场考核: the inspection record, its files and the leader's sign-off (the precondition of 综合评估)."""
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,11 +156,10 @@ def sign_off(inspection: SiteInspection, user, ip=None) -> SiteInspection:
 
 
 def leader_tasks(user) -> list[SiteInspection]:
-    """The inspections ``user`` leads, still to do first (by visit date), then the signed-off ones of
-    applications still in 现场考核; each carries ``task``: "record", "sign_off" or "done"."""
+    """The inspections ``user`` leads of applications in 现场考核, still to do first (by visit date), then
+    the signed-off ones; each carries ``task``: "record", "sign_off" or "done"."""
     rows = list(
-        SiteInspection.objects.filter(leader=user)
-        .filter(Q(signed_off_at__isnull=True) | Q(application__status=Status.SITE_INSPECTION))
+        SiteInspection.objects.filter(leader=user, application__status=Status.SITE_INSPECTION)
         .select_related("application__field", "application__lead_unit")
         .defer(*(f"application__{name}" for name in Application.LONG_TEXT_FIELDS))
         .order_by(F("signed_off_at").desc(nulls_first=True), F("visit_date").asc(nulls_last=True), "pk")

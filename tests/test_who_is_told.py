@@ -359,3 +359,13 @@ def test_experts_still_scoring_are_told_when_the_application_is_rejected(staff):
             note.subject == "评审任务已终止：重庆市终止评审创新中心" and "无需再作回避声明或评分" in note.body
         )
     assert not notes_of(done.expert).exists()
+
+
+def test_a_rejected_applications_inspection_leaves_the_leaders_home(client, staff, inspecting):
+    application, leader = inspecting
+    inspection.open_inspection(application, staff, leader=leader, visit_date=timezone.localdate())
+    client.force_login(leader)
+    home = reverse("evaluation:expert_home")
+    assert "重庆市现场考核创新中心" in client.get(home).content.decode()
+    workflow.reject(application, staff, "现场核查发现材料不实。")
+    assert "重庆市现场考核创新中心" not in client.get(home).content.decode()
