@@ -23,6 +23,8 @@ from accounts.models import District, Organisation
 from accounts.validators import validate_credit_code
 
 WAN = _("万元")
+# DOMAIN.md: a panel is an odd number of experts, at least 5. A policy may ask for more, never for fewer.
+MIN_PANEL_FLOOR = 5
 
 
 class PolicyQuerySet(models.QuerySet):
@@ -31,6 +33,27 @@ class PolicyQuerySet(models.QuerySet):
 
     def delete(self):
         raise ValidationError(_("政策参数的历史版本不能删除。"))
+
+
+def parse_day_list(value: str) -> tuple[int, ...]:
+    """ "30,7,1" (commas of either width or 、 between) → (30, 7, 1), largest first; ValueError if not."""
+    parts = [p.strip() for p in str(value).replace("，", ",").replace("、", ",").split(",") if p.strip()]
+    days = tuple(sorted({int(p) for p in parts}, reverse=True))
+    if not days or any(d < 1 for d in days):
+        raise ValueError(value)
+    return days
+
+
+def validate_day_list(value: str) -> None:
+    try:
+        parse_day_list(value)
+    except ValueError:
+        raise ValidationError(_("请填写用逗号分隔的正整数天数，例如“30,7,1”。")) from None
+
+
+def validate_panel_size(value: int) -> None:
+    if value is not None and (value < MIN_PANEL_FLOOR or value % 2 == 0):
+        raise ValidationError(_("专家组最少人数应为不少于5人的奇数。"))
 
 
 class Policy(models.Model):
@@ -57,9 +80,26 @@ class Policy(models.Model):
     min_rd_expense_ratio = models.DecimalField(
         _("研发经费占总成本支出比例下限（%）"), max_digits=5, decimal_places=2, default=Decimal("30.00")
     )
-    min_panel_size = models.PositiveSmallIntegerField(_("专家组最少人数（奇数）"), default=5)
+    min_panel_size = models.PositiveSmallIntegerField(
+        _("专家组最少人数（奇数）"),
+        default=5,
+        validators=[validate_panel_size],
+        help_text=_("不少于5人的奇数。"),
+    )
     score_aggregate = models.CharField(
         _("专家评分汇总方式"), max_length=20, choices=Aggregate.choices, default=Aggregate.MEAN
+    )
+    trimmed_mean_min_sheets = models.PositiveSmallIntegerField(
+        _("去掉最高最低分所需的最少评分表数"),
+        default=5,
+        validators=[MinValueValidator(3)],
+        help_text=_("有效评分表少于此数时，按算术平均汇总。"),
+    )
+    inspection_max_score = models.PositiveSmallIntegerField(
+        _("现场考核满分"),
+        default=100,
+        validators=[MinValueValidator(1)],
+        help_text=_("综合得分计算时，现场考核得分按满分折算为百分制。"),
     )
     band_recognise_min = models.DecimalField(_("拟认定分数线"), max_digits=5, decimal_places=2, default=80)
     band_pilot_min = models.DecimalField(_("培育试点分数线"), max_digits=5, decimal_places=2, default=70)
@@ -84,6 +124,13 @@ class Policy(models.Model):
     summary_due_day = models.PositiveSmallIntegerField(
         _("年度总结截止日"), default=31, validators=[MinValueValidator(1), MaxValueValidator(31)]
     )
+    summary_reminder_days = models.CharField(
+        _("年度总结提前提醒天数"),
+        max_length=50,
+        default="30,7,1",
+        validators=[validate_day_list],
+        help_text=_("截止日期前多少天提醒尚未报送的牵头单位，用逗号分隔，例如“30,7,1”。"),
+    )
     attachment_max_mb = models.PositiveSmallIntegerField(_("单个附件大小上限（MB）"), default=20)
 
     objects = PolicyQuerySet.as_manager()
@@ -94,9 +141,20 @@ class Policy(models.Model):
         ordering = ["-version"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(min_panel_size__gte=3) & models.Q(Exact(Mod("min_panel_size", 2), 1)),
-                name="policy_panel_size_odd_at_least_3",
-                violation_error_message=_("专家组最少人数应为不小于3的奇数。"),
+                condition=models.Q(min_panel_size__gte=MIN_PANEL_FLOOR)
+                & models.Q(Exact(Mod("min_panel_size", 2), 1)),
+                name="policy_panel_size_odd_at_least_5",
+                violation_error_message=_("专家组最少人数应为不少于5人的奇数。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(trimmed_mean_min_sheets__gte=3),
+                name="policy_trimmed_mean_needs_three_sheets",
+                violation_error_message=_("去掉最高最低分至少需要3份评分表。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(inspection_max_score__gt=0),
+                name="policy_inspection_max_positive",
+                violation_error_message=_("现场考核满分应大于0。"),
             ),
             models.CheckConstraint(
                 condition=models.Q(band_recognise_min__gt=models.F("band_pilot_min")),
@@ -124,6 +182,11 @@ class Policy(models.Model):
             last = Policy.objects.order_by("-version").values_list("version", flat=True).first()
             self.version = (last or 0) + 1
         super().save(*args, **kwargs)
+
+    @property
+    def reminder_days(self) -> tuple[int, ...]:
+        """The summary reminders' lead times in days, largest first (e.g. (30, 7, 1))."""
+        return parse_day_list(self.summary_reminder_days)
 
     @classmethod
     def current(cls) -> "Policy":
@@ -712,6 +775,7 @@ ACTION_LABELS = {
     "award": _("授牌"),
     "checklist": _("初审核对"),
     "panel_created": _("组建专家组"),
+    "panel_deadline_extended": _("延长评分截止时间"),
     "experts_assigned": _("分配专家"),
     "expert_withdrawn": _("专家回避"),
     "inspection_signed_off": _("现场考核组长签字"),

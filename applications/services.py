@@ -138,6 +138,7 @@ def lead_unit_users(application: Application):
 
 
 def district_users(application: Application):
+    """The district staff of the application's district (they see it once submitted)."""
     return User.objects.filter(
         district_id=application.district_id, groups__name=Role.DISTRICT_STAFF, is_active=True
     )
@@ -243,6 +244,7 @@ def submit(application: Application, user, ip: str | None = None) -> Application
             context,
             link=staff_link(application),
         )
+        notify(district_users(application), "application_waiting_opinion", context, link=link)
     return application
 
 
@@ -259,12 +261,18 @@ def withdraw(application: Application, user, reason: str = "", ip: str | None = 
             {"application": application, "reason": reason},
             link=application_link(application),
         )
-        if was_submitted:
+        if was_submitted:  # staff and the district saw it; a draft was the lead unit's alone
             notify(
                 users_with_role(Role.COMMISSION_STAFF),
                 "application_withdrawn",
                 {"application": application, "reason": reason},
                 link=staff_link(application),
+            )
+            notify(
+                district_users(application),
+                "application_withdrawn",
+                {"application": application, "reason": reason},
+                link=application_link(application),
             )
     return application
 

@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.notifications import notify
+from accounts.roles import Role
 from applications.models import Application, Outcome, Policy
 from applications.services import ActionRefused, district_users, lead_unit_users
 from centres.models import Centre, Nomination
@@ -50,6 +52,13 @@ def exclude(centre: Centre, user, *, decided_on, years: int, reason: str) -> Cen
     centre.save(update_fields=["status", "excluded_until"])
     add_event(centre, "excluded", user, f"{reason}（至{until:%Y-%m-%d}）")
     return centre
+
+
+def lead_unit_users_of(centre: Centre):
+    """The active lead-unit people of the centre's lead unit (whom a step about the centre tells)."""
+    return User.objects.filter(
+        organisation_id=centre.lead_unit_id, groups__name=Role.LEAD_UNIT, is_active=True
+    )
 
 
 # --- title withdrawal --------------------------------------------------------------------------------------

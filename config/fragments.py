@@ -53,6 +53,7 @@ SCOPES = {
         "evaluation.Panel",
         "evaluation.Assignment",
         "evaluation.ScoreSheet",
+        "evaluation.SiteInspection",
     ),
     # The public announcement list and centre directory (config.public_cache): anonymous, whole pages.
     "public": (

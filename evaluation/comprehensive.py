@@ -1,6 +1,7 @@
 """综合评估: combine the expert score, the site score and the eligibility into a recommendation.
 
-composite = w × expert score + (100 − w) × site score, w the policy's expert weight (percent). The policy's
+composite = w × expert score + (100 − w) × site score (on a scale of 100: the score × 100 / the policy's
+inspection maximum), w the policy's expert weight (percent). The policy's
 bands give the recommendation; a plan that fails a basic condition is recommended at most 培育试点 (a
 pilot is cultivated until it meets them). Staff decide; a decision other than the recommendation needs a
 written reason. The decision then moves the application: 拟认定 / 培育试点 go to 委主任办公会审定,
@@ -32,8 +33,10 @@ def compute(application: Application, policy: Policy | None = None) -> dict:
         raise ActionRefused(_("现场考核尚未签字确认，没有现场考核得分。"))
     expert = Decimal(panel.result["used"])
     site = Decimal(inspection.score)
+    # The site score counts on a scale of 100, whatever the policy's maximum for the inspection.
+    site_percent = site * 100 / Decimal(policy.inspection_max_score)
     weight = Decimal(policy.composite_expert_weight)
-    composite = ((weight * expert + (100 - weight) * site) / 100).quantize(
+    composite = ((weight * expert + (100 - weight) * site_percent) / 100).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
     eligible = bool((application.eligibility or {}).get("passed"))

@@ -260,7 +260,8 @@ def _through_stages(first_day, centre, field_name, lead, staff, pool, target, no
         found = inspection.open_inspection(
             fresh(),
             staff,
-            leader=staff,
+            # The plan waiting in 现场考核 is led by the demo expert (it shows on their home page).
+            leader=pool[0] if target == "site_inspection" else staff,
             visit_date=first_day + timedelta(days=DAY["inspection"]),
             team="张伟（市经济信息委）\n孙强（重庆示范研究院）",
         )

@@ -119,6 +119,18 @@ class PanelForm(forms.Form):
     )
 
 
+class ExtendDeadlineForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("新的评分截止时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    reason = forms.CharField(
+        label=_("延期理由"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("理由记入办理记录，并通知尚未提交评分的专家。"),
+    )
+
+
 class AssignForm(forms.Form):
     experts = forms.MultipleChoiceField(
         label=_("选择专家"),
@@ -218,16 +230,23 @@ class InspectionRecordForm(forms.Form):
         label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    score = forms.DecimalField(
-        label=_("现场考核得分（0-100）"), required=False, min_value=0, max_value=100, decimal_places=1
-    )
+    score = forms.DecimalField(label=_("现场考核得分"), required=False, min_value=0, decimal_places=1)
     conclusion = forms.CharField(
         label=_("考核结论"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_score, **kwargs):
+        """``max_score``: the policy's maximum (``evaluation.inspection.max_score``)."""
         super().__init__(*args, **kwargs)
+        from django.core.validators import MaxValueValidator
+
         from evaluation.models import SiteInspection
+
+        score = self.fields["score"]
+        score.label = _("现场考核得分（0-%(max)s）") % {"max": max_score}
+        score.max_value = max_score
+        score.validators.append(MaxValueValidator(max_score))
+        score.widget.attrs["max"] = str(max_score)
 
         self.items = []
         for value, label in SiteInspection.Item.choices:

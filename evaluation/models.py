@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext, gettext_noop
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import ChoiceLabelsMixin
 from accounts.fields import EncryptedCharField, KeyedHashField
 from accounts.files import random_name
+from applications.models import AppendOnlyQuerySet
 
 
 class CalendarYear(models.Model):
@@ -304,6 +306,8 @@ class Panel(ChoiceLabelsMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     result = models.JSONField(_("汇总结果"), null=True, blank=True)
+    # When staff were told the deadline passed with sheets missing (panels.tell_staff_of_overdue_panels).
+    overdue_told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("专家组")
@@ -364,6 +368,39 @@ class Assignment(ChoiceLabelsMixin, models.Model):
     @property
     def is_active(self) -> bool:
         return self.state != self.State.WITHDRAWN
+
+
+class PanelDeadlineChange(models.Model):
+    """A panel's scoring deadline moved by staff: when, by whom, from what to what and why. Append-only."""
+
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="deadline_changes")
+    previous_deadline = models.DateTimeField(_("原截止时间"))
+    new_deadline = models.DateTimeField(_("新截止时间"))
+    reason = models.TextField(_("延期理由"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("办理人"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("办理时间"), auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评分截止时间延期")
+        verbose_name_plural = _("评分截止时间延期")
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self):
+        return (
+            f"{self.panel_id}: {self.previous_deadline:%Y-%m-%d %H:%M} → {self.new_deadline:%Y-%m-%d %H:%M}"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("历史记录只能追加，不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("历史记录只能追加，不能删除。"))
 
 
 class ScoreSheet(models.Model):
@@ -434,15 +471,20 @@ class SiteInspection(models.Model):
     )
     conclusion = models.TextField(_("考核结论"), blank=True)
     signed_off_at = models.DateTimeField(_("组长签字时间"), null=True, blank=True)
+    # The leader's reminder before the visit date (evaluation.tasks.remind_inspection_leaders); cleared
+    # when the date moves, so the reminder follows the new date.
+    reminded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("现场考核")
         verbose_name_plural = _("现场考核")
         constraints = [
+            # The maximum is the policy's (applications.Policy.inspection_max_score, checked by
+            # evaluation.inspection.save_record); the database keeps the score from going negative.
             models.CheckConstraint(
-                condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
-                name="inspection_score_max_100",
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0),
+                name="inspection_score_not_negative",
             )
         ]
 

@@ -23,6 +23,7 @@ from evaluation.forms import (
     AssignForm,
     DecisionForm,
     DeclarationForm,
+    ExtendDeadlineForm,
     InspectionFileForm,
     InspectionOpenForm,
     InspectionRecordForm,
@@ -44,8 +45,9 @@ def _staff_application(request, pk) -> Application:
 
 @page_permission("evaluation.expert_home")
 def my_assignments(request):
-    """我的评审任务: only this expert's assignments, open ones first (cached per expert and page until an
-    assignment, panel or sheet changes; config.fragments)."""
+    """我的评审任务: only this expert's assignments, open ones first, and the site inspections they lead (to
+    record, to sign off); cached per expert and page until an assignment, panel, sheet or inspection
+    changes (config.fragments)."""
 
     def context():
         queryset = (
@@ -54,7 +56,10 @@ def my_assignments(request):
             .defer(*(f"panel__application__{name}" for name in Application.LONG_TEXT_FIELDS))
             .order_by("panel__deadline", "pk")
         )
-        return {"page": Paginator(queryset, 30).get_page(request.GET.get("page"))}
+        return {
+            "page": Paginator(queryset, 30).get_page(request.GET.get("page")),
+            "inspections": inspection.leader_tasks(request.user),
+        }
 
     return fragments.page(
         request,
@@ -135,6 +140,7 @@ def assignment_page(request, pk):
             "locked": locked,
             "sheet": assignment.sheet,
             "assessment_summaries": _assessment_summaries(assignment.panel),
+            "deadline_passed": assignment.panel.deadline <= timezone.now(),
         },
     )
 
@@ -192,8 +198,26 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
     application = panel.application
     panel = panels.panel_for_view(panel.pk)
     suggestions = panels.suggest_experts(application, panel) if not panel.closed_at else []
-    assign_form = AssignForm(request.POST if request.method == "POST" else None, suggestions=suggestions)
-    if request.method == "POST" and assign_form.is_valid():
+    extending = request.method == "POST" and "extend_deadline" in request.POST
+    extend_form = ExtendDeadlineForm(request.POST if extending else None)
+    if extending and extend_form.is_valid():
+        try:
+            panels.extend_deadline(
+                panel,
+                request.user,
+                deadline=extend_form.cleaned_data["deadline"],
+                reason=extend_form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+        except ActionRefused as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("评分截止时间已延长，并已通知尚未提交评分的专家。"))
+            return redirect(here)
+    assign_form = AssignForm(
+        request.POST if request.method == "POST" and not extending else None, suggestions=suggestions
+    )
+    if request.method == "POST" and not extending and assign_form.is_valid():
         experts = list(
             User.objects.filter(pk__in=assign_form.cleaned_data["experts"]).select_related(
                 "expert_profile__employer"
@@ -241,6 +265,9 @@ def render_panel(request, panel, *, here, back, close, problems, extra=None):
             "criteria": list(panel.template.criteria.all()),
             "policy": policy,
             "assign_form": assign_form,
+            "extend_form": extend_form,
+            "deadline_changes": list(panel.deadline_changes.select_related("changed_by")),
+            "deadline_passed": panel.deadline <= timezone.now(),
             "suggestions": suggestions,
             "problems": problems,
             **(extra or {}),
@@ -287,7 +314,11 @@ def inspection_page(request, pk):
     for key, value in (found.findings or {}).items():
         initial[f"ok_{key}"] = value.get("ok")
         initial[f"finding_{key}"] = value.get("finding", "")
-    form = InspectionRecordForm(request.POST if "save_record" in request.POST else None, initial=initial)
+    form = InspectionRecordForm(
+        request.POST if "save_record" in request.POST else None,
+        initial=initial,
+        max_score=inspection.max_score(application),
+    )
     file_form = InspectionFileForm(
         request.POST if "add_file" in request.POST else None,
         request.FILES if "add_file" in request.POST else None,
@@ -323,7 +354,7 @@ def inspection_page(request, pk):
                 return redirect("evaluation:inspection", pk=pk)
         except ActionRefused as error:
             show_refusal(request, error)
-        except ValidationError as error:  # model validation (a score above 100): the typed values stay
+        except ValidationError as error:  # model validation: the typed values stay
             messages.error(request, "；".join(error.messages))
     return render(
         request,
@@ -340,6 +371,7 @@ def inspection_page(request, pk):
                 for value, label in SiteInspection.Item.choices
             ],
             "is_leader": found.leader_id == request.user.pk,
+            "is_staff": request.user.has_perm("evaluation.review", application),
             "problems": inspection.sign_off_problems(found),
         },
     )

@@ -16,7 +16,16 @@ from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.models import Application, Policy, Status
 from applications.services import ActionRefused, record
-from evaluation.models import Assignment, ExpertProfile, Panel, Score, ScoreSheet, ScoreSheetTemplate
+from evaluation.models import (
+    Assignment,
+    ExpertProfile,
+    Panel,
+    PanelDeadlineChange,
+    Score,
+    ScoreSheet,
+    ScoreSheetTemplate,
+)
+from evaluation.tasks import REMIND_BEFORE
 
 TWO = Decimal("0.01")
 
@@ -191,7 +200,7 @@ def declare(assignment: Assignment, user, answers: dict, ip=None) -> Assignment:
                 users_with_role(Role.COMMISSION_STAFF),
                 "expert_withdrawn",
                 {"assignment": locked, "application": application},
-                link=reverse("evaluation:panel", args=[locked.panel_id]),
+                link=staff_panel_link(locked.panel),
             )
         else:
             sheet = ScoreSheet.objects.create(assignment=locked)
@@ -216,6 +225,8 @@ def save_sheet(assignment: Assignment, user, scores: dict, opinion: str, submit:
             raise ActionRefused(_("请先完成回避声明。"))
         if locked.panel.closed_at:
             raise ActionRefused(_("专家组已结束评分。"))
+        if submit and timezone.now() >= locked.panel.deadline:
+            raise ActionRefused(deadline_passed_message(locked.panel))
         sheet = locked.sheet
         rows = list(sheet.scores.select_related("criterion"))
         problems = []
@@ -253,9 +264,118 @@ def save_sheet(assignment: Assignment, user, scores: dict, opinion: str, submit:
                 users_with_role(Role.COMMISSION_STAFF),
                 "panel_complete",
                 {"panel": locked.panel, "application": locked.panel.application},
-                link=reverse("evaluation:panel", args=[locked.panel_id]),
+                link=staff_panel_link(locked.panel),
             )
     return sheet
+
+
+def staff_panel_link(panel: Panel) -> str:
+    """Where staff handle a panel: the application's expert-review page, or the page of the assessment that
+    owns an assessment panel (a higher app's page, reached by URL name and relation name only)."""
+    if panel.kind == ScoreSheetTemplate.Kind.ASSESSMENT:
+        assessment = getattr(panel, "assessment", None)
+        if assessment is not None:
+            return reverse("reports:assessment", args=[assessment.pk])
+    return reverse("evaluation:panel", args=[panel.application_id])
+
+
+def tell_staff_of_overdue_panels(now=None) -> int:
+    """Beat: once a running panel's deadline has passed with sheets missing, staff are told (once per
+    deadline: an extension clears the bookkeeping) so they extend it or replace the experts."""
+    now = now or timezone.now()
+    due = (
+        Panel.objects.filter(closed_at__isnull=True, overdue_told_at__isnull=True, deadline__lte=now)
+        .filter(assignments__state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED])
+        .distinct()
+        .select_related("application")
+    )
+    told = 0
+    for panel in due:
+        with transaction.atomic():
+            if not Panel.objects.filter(pk=panel.pk, overdue_told_at__isnull=True).update(
+                overdue_told_at=now
+            ):
+                continue
+            waiting = [
+                str(a.expert)
+                for a in panel.assignments.filter(
+                    state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED]
+                ).select_related("expert")
+            ]
+            notify(
+                users_with_role(Role.COMMISSION_STAFF),
+                "panel_overdue",
+                {"panel": panel, "application": panel.application, "waiting": "、".join(waiting)},
+                link=staff_panel_link(panel),
+            )
+            told += 1
+    return told
+
+
+def deadline_passed_message(panel: Panel) -> str:
+    return _("评分已于%(deadline)s截止，不能再提交。如需延期，请联系市经济信息委工作人员。") % {
+        "deadline": _when(panel.deadline)
+    }
+
+
+def extend_deadline(panel: Panel, user, *, deadline, reason: str, ip=None) -> Panel:
+    """Staff move a running panel's deadline later, with a reason: recorded (``PanelDeadlineChange`` and
+    the application's history), the experts who have not submitted are told, and their reminder follows the
+    new date (sent again before it, unless the new date is already within the reminder's lead time)."""
+    _require_staff(user, panel.application)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused(_("延长评分截止时间须写明理由。"))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Panel.objects.select_for_update().select_related("application").get(pk=panel.pk)
+        if locked.closed_at:
+            raise ActionRefused(_("专家组已结束评分，不能延长截止时间。"))
+        if deadline <= now:
+            raise ActionRefused(_("新的评分截止时间应晚于现在。"))
+        if deadline <= locked.deadline:
+            raise ActionRefused(
+                _("新的评分截止时间应晚于原截止时间%(deadline)s。") % {"deadline": _when(locked.deadline)}
+            )
+        previous = locked.deadline
+        locked.deadline = deadline
+        locked.overdue_told_at = None  # staff are told again if the new deadline passes too
+        locked.save(update_fields=["deadline", "overdue_told_at"])
+        PanelDeadlineChange.objects.create(
+            panel=locked, previous_deadline=previous, new_deadline=deadline, reason=reason, changed_by=user
+        )
+        record(
+            locked.application,
+            "panel_deadline_extended",
+            user,
+            comment=_("%(kind)s评分截止时间由%(old)s延长至%(new)s。理由：%(reason)s")
+            % {
+                "kind": locked.get_kind_display(),
+                "old": _when(previous),
+                "new": _when(deadline),
+                "reason": reason,
+            },
+            ip=ip,
+            internal=True,
+        )
+        waiting = list(
+            locked.assignments.filter(
+                state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED]
+            ).select_related("expert")
+        )
+        # The reminder follows the new date: sent again before it, unless it is near already (this notice
+        # tells them now).
+        reminded_at = None if deadline - REMIND_BEFORE > now else now
+        for assignment in waiting:
+            assignment.reminded_at = reminded_at
+            assignment.save(update_fields=["reminded_at"])
+        notify(
+            [a.expert for a in waiting],
+            "panel_deadline_extended",
+            {"panel": locked, "application": locked.application, "previous": previous, "reason": reason},
+            link=reverse("evaluation:expert_home"),
+        )
+    return locked
 
 
 # --- the aggregate ----------------------------------------------------------------------------------------
@@ -269,7 +389,8 @@ def trimmed(values: list[Decimal]) -> list[Decimal]:
 
 def aggregate(panel: Panel, policy: Policy | None = None) -> dict:
     """Totals of submitted sheets: count, mean, trimmed mean when the policy asks and there are at least
-    five sheets, the score used, per-criterion means, and the spread (min, max, sample standard deviation)."""
+    its ``trimmed_mean_min_sheets`` (default 5), the score used, per-criterion means, and the spread (min,
+    max, sample standard deviation)."""
     policy = policy or panel.application.policy or Policy.current()
     sheets = [a.sheet for a in panel.assignments.all() if a.state == Assignment.State.SUBMITTED]
     totals = [s.total for s in sheets]
@@ -287,7 +408,10 @@ def aggregate(panel: Panel, policy: Policy | None = None) -> dict:
     if not totals:
         return result
     result["mean"] = _q(sum(totals) / len(totals))
-    if policy.score_aggregate == Policy.Aggregate.TRIMMED_MEAN and len(totals) >= 5:
+    if (
+        policy.score_aggregate == Policy.Aggregate.TRIMMED_MEAN
+        and len(totals) >= policy.trimmed_mean_min_sheets
+    ):
         kept = trimmed(totals)
         result["trimmed_mean"] = _q(sum(kept) / len(kept))
         result["used"], result["method"] = result["trimmed_mean"], "trimmed_mean"

@@ -280,6 +280,7 @@ def send_back_after_objection(application, user, comment="", ip=None):
         raise ActionRefused(_("只有异议成立时才能退回综合评估。"))
     with step(application):
         move(application, "send_back_after_objection", user, comment=comment, ip=ip)
+        _tell(application, "application_moved", comment=comment)
     return application
 
 
@@ -446,6 +447,7 @@ def record_approval(application, user, *, document_number, document_date, ip=Non
             comment=f"{document_number}（{document_date:%Y-%m-%d}）",
             ip=ip,
         )
+        _tell(application, "approval_recorded", approval=approval)
     return approval
 
 

@@ -41,6 +41,47 @@ def remind_experts() -> int:
     return sent
 
 
+@shared_task
+def tell_staff_of_overdue_panels() -> int:
+    """Beat: staff are told once when a running panel's deadline passed with sheets missing."""
+    from evaluation.panels import tell_staff_of_overdue_panels as tell
+
+    return tell()
+
+
+@shared_task
+def remind_inspection_leaders() -> int:
+    """Beat: remind each inspection leader once, within 48 hours of the visit date, of a record not yet
+    signed off (a new date clears the bookkeeping, so the reminder follows it)."""
+    from applications.models import Status
+    from evaluation.models import SiteInspection
+
+    now = timezone.now()
+    today, horizon = timezone.localdate(now), timezone.localdate(now + REMIND_BEFORE)
+    due = SiteInspection.objects.filter(
+        signed_off_at__isnull=True,
+        reminded_at__isnull=True,
+        visit_date__gte=today,
+        visit_date__lte=horizon,
+        application__status=Status.SITE_INSPECTION,
+    ).select_related("leader", "application")
+    sent = 0
+    for inspection in due:
+        with transaction.atomic():
+            updated = SiteInspection.objects.filter(pk=inspection.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if updated:
+                notify(
+                    [inspection.leader],
+                    "inspection_reminder",
+                    {"application": inspection.application, "inspection": inspection},
+                    link=reverse("evaluation:inspection", args=[inspection.application_id]),
+                )
+                sent += 1
+    return sent
+
+
 # A backlog larger than this is shared out among the workers, in chunks of this size.
 SHARE_OUT_AT = 50
 

@@ -3,6 +3,7 @@ inside one transaction (optimistic locking on the status), appends history and w
 are e-mailed after commit. Views, admin actions, commands and tasks call these; nothing sets a status."""
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,11 +12,12 @@ from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.editor import labelled_sections
 from applications.eligibility import REQUIRED_ATTACHMENTS
-from applications.models import Application, Attachment, Outcome, Status
+from applications.models import Application, Attachment, DistrictOpinion, Outcome, Status
 from applications.services import (
     ActionRefused,
     application_link,
     check_allowed,
+    district_users,
     lead_unit_users,
     move,
     record,
@@ -25,6 +27,7 @@ from applications.services import (
 )
 from evaluation import inspection, panels
 from evaluation.models import (
+    Assignment,
     ComprehensiveEvaluation,
     LeadershipDecision,
     LeadershipMeeting,
@@ -62,6 +65,14 @@ def start_preliminary(application, user, ip=None) -> Application:
     with step(application):
         move(application, "start_preliminary", user, ip=ip)
         _tell_lead_unit(application)
+        if not DistrictOpinion.objects.filter(application=application).exists():
+            # The district's opinion is due now: it can be recorded only until 材料初审 ends.
+            notify(
+                district_users(application),
+                "district_opinion_due",
+                {"application": application},
+                link=reverse("applications:recommend", args=[application.pk]),
+            )
     return application
 
 
@@ -131,8 +142,20 @@ def reject(application, user, reason: str, ip=None) -> Application:
 
 
 def close_open_panels(application):
-    """A rejected application's running panels stop: no more scoring, no more reminders."""
-    Panel.objects.filter(application=application, closed_at__isnull=True).update(closed_at=timezone.now())
+    """A rejected application's running panels stop: no more scoring, no more reminders; the experts who
+    had not submitted are told they need not score."""
+    running = list(Panel.objects.filter(application=application, closed_at__isnull=True))
+    Panel.objects.filter(pk__in=[p.pk for p in running]).update(closed_at=timezone.now())
+    for panel in running:
+        waiting = Assignment.objects.filter(
+            panel=panel, state__in=[Assignment.State.ASSIGNED, Assignment.State.DECLARED]
+        ).select_related("expert")
+        notify(
+            [a.expert for a in waiting],
+            "panel_stopped",
+            {"panel": panel, "application": application},
+            link=reverse("evaluation:expert_home"),
+        )
 
 
 # Preconditions of the later stages: every assigned expert submitted; the inspection signed off.

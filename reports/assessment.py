@@ -62,6 +62,12 @@ def _create(centre: Centre, cycle: int, due_on: date) -> Assessment | None:
         {"centre": centre, "assessment": assessment},
         link=reverse("reports:assessment", args=[assessment.pk]),
     )
+    notify(
+        centre_services.lead_unit_users_of(centre),
+        "assessment_opened",
+        {"centre": centre, "assessment": assessment},
+        link=reverse("reports:centre", args=[centre.pk]),
+    )
     return assessment
 
 
@@ -115,6 +121,12 @@ def end_expired_exclusions(today: date | None = None) -> int:
         with transaction.atomic():
             Centre.objects.filter(pk=centre.pk).update(status=Centre.Status.ACTIVE)
             centre_services.add_event(centre, "exclusion_ended", None, _("暂停支持期满，恢复正常。"))
+            notify(
+                centre_services.lead_unit_users_of(centre),
+                "centre_exclusion_ended",
+                {"centre": centre},
+                link=reverse("reports:centre", args=[centre.pk]),
+            )
     return len(ended)
 
 

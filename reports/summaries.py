@@ -30,7 +30,6 @@ from reports.models import AnnualSummary, ReportingYear, SummaryAttachment, Summ
 State = AnnualSummary.State
 EDITABLE_STATES = (State.DRAFT, State.RETURNED)
 DONE_STATES = (State.SUBMITTED, State.ACCEPTED)
-REMINDER_DAYS = (30, 7, 1)
 REPORTING_STATUSES = (Centre.Status.ACTIVE, Centre.Status.EXCLUDED)
 
 # What a submission needs besides the figures (which default to 0): the narrative a reader cannot do without.
@@ -331,7 +330,8 @@ def return_summary(summary: AnnualSummary, staff, comment: str) -> AnnualSummary
 
 
 def remind_due(today: datetime.date | None = None) -> int:
-    """Remind the lead units of summaries not yet submitted 30, 7 and 1 days before the due date.
+    """Remind the lead units of summaries not yet submitted the policy's days before the due date
+    (``Policy.summary_reminder_days``, default 30, 7 and 1).
 
     Each (summary, lead time) is reminded at most once, whatever the number of runs or workers: the
     ``SummaryReminder`` row and the notification are written together, and its unique constraint stops a
@@ -339,12 +339,13 @@ def remind_due(today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     sent = 0
-    horizon = today + datetime.timedelta(days=max(REMINDER_DAYS))
+    reminder_days = Policy.current().reminder_days
+    horizon = today + datetime.timedelta(days=max(reminder_days))
     for reporting_year in ReportingYear.objects.filter(due_date__gte=today, due_date__lte=horizon):
         # The reminder due now is the closest lead time not yet passed; a day that beat missed is caught
         # up on the next run (once), never skipped.
         days_left = (reporting_year.due_date - today).days
-        days = min(d for d in REMINDER_DAYS if d >= days_left) if days_left <= max(REMINDER_DAYS) else None
+        days = min(d for d in reminder_days if d >= days_left) if days_left <= max(reminder_days) else None
         if days is None:
             continue
         pending = list(

@@ -441,7 +441,8 @@ def test_confirming_a_fail_excludes_the_centre_and_tells_the_lead_unit(staff, le
     notes = Notification.objects.filter(link=reverse("reports:centre", args=[centre.pk]))
     assert {n.recipient for n in notes} == {lead, colleague}
     assert not Notification.objects.filter(recipient=stranger).exists()
-    body = notes.get(recipient=lead).body
+    # (the lead unit was also told when the assessment opened)
+    body = notes.get(recipient=lead, body__contains="考核评估结果为").body
     assert "“重庆市甲创新中心”第1轮考核评估结果为不合格（57.00分）" in body
     assert f"{until:%Y-%m-%d}前不纳入支持范围" in body
 
@@ -473,7 +474,9 @@ def test_confirming_a_pass_keeps_the_centre_active(staff, lead, centre):
     assert centre.status == Centre.Status.ACTIVE and centre.excluded_until is None
     event = CentreEvent.objects.get(centre=centre)
     assert (event.action, event.comment) == ("assessment", "第1轮考核评估良好（80.00分），继续给予支持")
-    body = Notification.objects.get(recipient=lead, link=reverse("reports:centre", args=[centre.pk])).body
+    body = Notification.objects.get(
+        recipient=lead, link=reverse("reports:centre", args=[centre.pk]), body__contains="考核评估结果为"
+    ).body
     assert "第1轮考核评估结果为良好（80.00分）" in body and "不纳入支持范围" not in body
     with pytest.raises(ActionRefused, match="考核结果已确认"):
         confirm(assessment, staff)

@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import District, Notification
 from accounts.notifications import notify
 from accounts.roles import Role
 from accounts.tasks import deliver_notification, retry_delay, retry_unsent_notifications
@@ -126,21 +126,27 @@ def test_a_committed_submit_emails_the_lead_unit_and_the_staff_after_commit(
     lead = application.created_by
     colleague = user_with_role(Role.LEAD_UNIT, organisation=application.lead_unit)
     stranger = user_with_role(Role.LEAD_UNIT)
-    district = user_with_role(Role.DISTRICT_STAFF)
+    district = user_with_role(Role.DISTRICT_STAFF, district=application.district)
+    elsewhere = user_with_role(
+        Role.DISTRICT_STAFF, district=District.objects.exclude(pk=application.district_id).first()
+    )
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.submit(application, lead)
         assert mail.outbox == []  # the outbox rows exist, nothing is sent before commit
-        assert Notification.objects.count() == 4
+        assert Notification.objects.count() == 5
         assert not Notification.objects.filter(emailed_at__isnull=False).exists()
 
     application = Application.objects.get(pk=application.pk)
     mail_hooks = [c for c in callbacks if not isinstance(c, Gathered)]  # not the cache invalidations
-    assert len(mail_hooks) == 2  # one hook per notify() call (lead unit, staff), each queuing its e-mails
-    assert len(mail.outbox) == 4
+    # One hook per notify() call (lead unit, staff, the district), each queuing its e-mails.
+    assert len(mail_hooks) == 3
+    assert len(mail.outbox) == 5
     assert all(len(m.to) == 1 for m in mail.outbox)  # one message per person: no address leaks
-    for user in (stranger, district):
+    for user in (stranger, elsewhere):
         assert mails_to(user) == []
+    [district_mail] = mails_to(district)
+    assert "待填写推荐意见" in district_mail.subject and application.number in district_mail.subject
 
     lead_mails = [mails_to(u) for u in (lead, colleague)]
     staff_mails = [mails_to(u) for u in staff]

@@ -158,6 +158,8 @@ CELERY_BEAT_SCHEDULE = {
     "retry-unsent-notifications": {"task": "accounts.tasks.retry_unsent_notifications", "schedule": 120.0},
     "purge-audit-log": {"task": "accounts.tasks.purge_audit_log", "schedule": 24 * 3600.0},
     "remind-experts": {"task": "evaluation.tasks.remind_experts", "schedule": 3600.0},
+    "remind-inspection-leaders": {"task": "evaluation.tasks.remind_inspection_leaders", "schedule": 3600.0},
+    "overdue-panels": {"task": "evaluation.tasks.tell_staff_of_overdue_panels", "schedule": 3600.0},
     "open-due-assessments": {"task": "reports.tasks.open_due_assessments", "schedule": 6 * 3600.0},
     "remind-annual-summaries": {"task": "reports.tasks.remind_annual_summaries", "schedule": 6 * 3600.0},
     "run-backup": {
