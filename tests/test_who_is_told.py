@@ -268,7 +268,12 @@ def test_staff_are_told_when_the_leader_signs_off(staff, inspecting):
 def test_the_lead_unit_is_told_when_an_upheld_objection_sends_the_plan_back(staff):
     from evaluation import publicity
     from evaluation.models import Objection
-    from tests.factories import application_in_publicity, expire_announcement, valid_id_number
+    from tests.factories import (
+        application_in_publicity,
+        expire_announcement,
+        objection_evidence,
+        valid_id_number,
+    )
 
     application, announcement = application_in_publicity(staff=staff, centre_name="重庆市异议退回创新中心")
     objection = publicity.lodge_objection(
@@ -278,6 +283,7 @@ def test_the_lead_unit_is_told_when_an_upheld_objection_sends_the_plan_back(staf
         phone="13800001234",
         statement="研发人员数量与实际不符。",
         id_number=valid_id_number(),
+        files=objection_evidence(),
     )
     expire_announcement(announcement)
     publicity.close_expired()
@@ -341,7 +347,7 @@ def test_the_lead_unit_is_told_when_the_title_is_withdrawn_on_the_centre_page(cl
     assert response.status_code == 302
     assert Centre.objects.get(pk=centre.pk).status == Centre.Status.WITHDRAWN
     [note] = notes_of(lead)
-    assert note.subject == "创新中心称号已撤销：重庆市撤销称号创新中心"
+    assert note.subject == "“重庆市撤销称号创新中心”已被撤销称号"
     assert "连续两年未报送年度总结。" in note.body
 
 
