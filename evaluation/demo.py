@@ -15,8 +15,8 @@ from applications import services
 from applications.demo import fill_complete
 from applications.models import Application, Field
 from applications.services import ActionRefused
-from evaluation import comprehensive, inspection, panels, publicity, workflow
-from evaluation.models import Assignment, ExpertProfile, PreliminaryCheck, SiteInspection
+from evaluation import comprehensive, inspection, panels, publicity, workdays, workflow
+from evaluation.models import Announcement, Assignment, ExpertProfile, PreliminaryCheck, SiteInspection
 
 EXPERTS = [
     # username, name, title, employer name, employer code (17 chars), field names
@@ -231,16 +231,20 @@ def _through_leadership_and_publicity(application, staff, centre, past: bool):
         minutes=minutes,
         decisions={application.pk: ("approve", "")},
     )
-    # A closed announcement starts far enough back for its five working days to have passed.
-    starts_at = timezone.now() - timedelta(days=20) if past else timezone.now()
-    publicity.open_publicity(
+    announcement = publicity.open_publicity(
         staff,
         [Application.objects.get(pk=application.pk)],
         title=f"关于{centre}拟认定为重庆市制造业创新中心的公示",
         list_type="recognise",
-        starts_at=starts_at,
         contact_person="张伟",
         contact_phone="023-63899999",
         contact_address="重庆市渝北区示范路1号",
         supervision_phone="023-63899000",
     )
+    if past:
+        # A real period cannot start in the past: the demo's closed one is moved back, as if its five working
+        # days had passed (started 20 days ago, its end counted from that start).
+        starts_at = timezone.now() - timedelta(days=20)
+        Announcement.objects.filter(pk=announcement.pk).update(
+            starts_at=starts_at, ends_at=workdays.add_working_days(starts_at, announcement.working_days)
+        )

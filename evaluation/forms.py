@@ -6,6 +6,7 @@ from applications.editor import STEPS
 from applications.models import Attachment, Outcome
 from applications.uploads import inspect
 from evaluation.models import LeadershipDecision, PreliminaryCheck
+from evaluation.publicity import start_problem
 
 CONFIRM_LABEL = _("我已核对，确认办理。此操作提交后不能撤销。")
 
@@ -275,8 +276,9 @@ class OpenPublicityForm(forms.Form):
     list_type = forms.ChoiceField(label=_("名单类型"), choices=Outcome.choices)
     starts_at = forms.DateTimeField(
         label=_("公示开始时间"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        initial=timezone.localtime,
+        help_text=_("留空则发布后立即开始；定时发布请选择今后的时间，不能早于当前时间。"),
     )
     contact_person = forms.CharField(label=_("联系人"), max_length=60)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=40)
@@ -291,6 +293,12 @@ class OpenPublicityForm(forms.Form):
         self.fields["applications"].choices = [
             (str(a.pk), f"{a.number} {a}（{a.lead_unit}，{a.get_outcome_display()}）") for a in candidates
         ]
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at and (problem := start_problem(starts_at)):
+            raise forms.ValidationError(problem)
+        return starts_at
 
     def selected(self):
         return [self.candidates[pk] for pk in self.cleaned_data["applications"]]

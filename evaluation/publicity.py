@@ -35,22 +35,41 @@ from evaluation.models import Announcement, AnnouncementEntry, Approval, Objecti
 from evaluation.workflow import leadership_approved
 
 
+def start_problem(starts_at) -> str | None:
+    """Why a period cannot start at ``starts_at``, or None. It must start now or later (a start in the past
+    would shorten the objection period, or leave none); the present minute counts as now."""
+    present_minute = timezone.localtime().replace(second=0, microsecond=0)
+    if starts_at < present_minute:
+        return _(
+            "公示开始时间%(start)s早于当前时间%(now)s：公示期必须从现在或今后开始，"
+            "否则异议期会缩短甚至没有。请留空（立即开始）或选择今后的时间。"
+        ) % {
+            "start": timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M"),
+            "now": present_minute.strftime("%Y-%m-%d %H:%M"),
+        }
+    return None
+
+
 def open_publicity(
     user,
     applications,
     *,
     title,
     list_type,
-    starts_at,
+    starts_at=None,
     contact_person,
     contact_phone,
     contact_address,
     supervision_phone,
     ip=None,
 ) -> Announcement:
-    """One announcement for one or many applications approved by the leadership, all or nothing."""
+    """One announcement for one or many applications approved by the leadership, all or nothing. The period
+    starts at ``starts_at`` (now if not given, never in the past) and its end is counted from the start."""
     if not user.has_perm("evaluation.review"):
         raise ActionRefused(_("只有市经济信息委工作人员可以发布公示。"))
+    starts_at = starts_at or timezone.now()
+    if problem := start_problem(starts_at):
+        raise ActionRefused(problem)
     applications = list(applications)
     if not applications:
         raise ActionRefused(_("请至少选择一个申报。"))

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -60,6 +61,7 @@ from tests.factories import (
     application_in_leadership_approved,
     application_in_publicity,
     applications_in_expired_publicity,
+    declare_unknown_years,
     expire_announcement,
     open_announcement,
     policy_version,
@@ -81,6 +83,13 @@ def at(year, month, day, hour=10, minute=0, tz=SHANGHAI):
 def end_of(year, month, day):
     """The end of a working day in China: 23:59:59.999999 Asia/Shanghai."""
     return datetime.combine(date(year, month, day), time.max, tzinfo=SHANGHAI)
+
+
+def open_at(staff, applications, starts_at, **kwargs) -> Announcement:
+    """Open an announcement as staff would have at the moment it starts: the clock travels to ``starts_at``
+    for the call (a period may not start in the past), so working days can be counted from any date."""
+    with time_machine.travel(starts_at, tick=False):
+        return open_announcement(staff, applications, starts_at=starts_at, **kwargs)
 
 
 def reload(application) -> Application:
@@ -229,7 +238,7 @@ def test_open_publicity_ends_at_the_end_of_the_fifth_working_day(staff, starts_a
     assert Policy.current().publicity_working_days == 5
     application = application_in_leadership_approved(staff=staff)
 
-    announcement = open_announcement(staff, [application], starts_at=starts_at)
+    announcement = open_at(staff, [application], starts_at)
 
     stored = Announcement.objects.get(pk=announcement.pk)
     assert stored.ends_at == expected
@@ -243,11 +252,12 @@ def test_open_publicity_ends_at_the_end_of_the_fifth_working_day(staff, starts_a
 
 @pytest.mark.django_db
 def test_the_number_of_working_days_comes_from_the_policy(staff):
-    policy_version(publicity_working_days=7)
+    with time_machine.travel(at(2025, 9, 1)):  # in force when the period below opens
+        policy_version(publicity_working_days=7)
     application = application_in_leadership_approved(staff=staff)
     # Fri 26 Sep (1), Sun 28 make-up (2), Mon 29 (3), Tue 30 (4), 1-8 Oct off, Thu 9 (5), Fri 10 (6),
     # Sat 11 Oct make-up (7).
-    announcement = open_announcement(staff, [application], starts_at=at(2025, 9, 26))
+    announcement = open_at(staff, [application], at(2025, 9, 26))
     stored = Announcement.objects.get(pk=announcement.pk)
     assert (stored.working_days, stored.ends_at) == (7, end_of(2025, 10, 11))
 
@@ -271,7 +281,7 @@ def test_a_period_reaching_an_unknown_year_is_refused_naming_it_and_nothing_is_w
     # Mon 28 Dec 2026 (1), Tue 29 (2), Wed 30 (3), Thu 31 (4); the fifth would be in January 2027, a year
     # neither the package nor staff know.
     with pytest.raises(ActionRefused) as refused:
-        open_announcement(staff, [application], starts_at=at(2026, 12, 28, 9))
+        open_at(staff, [application], at(2026, 12, 28, 9))
 
     assert "2027" in refused.value.message
     assert _written(application) == before
@@ -286,25 +296,91 @@ def test_once_staff_enter_the_next_year_the_same_period_is_counted_with_their_ho
         date=date(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY, name="元旦", entered_by=staff
     )
     # Mon 28 Dec (1) .. Thu 31 Dec (4), Fri 1 Jan 2027 off (staff entry), Sat/Sun rest, Mon 4 Jan 2027 (5).
-    announcement = open_announcement(staff, [application], starts_at=at(2026, 12, 28, 9))
+    announcement = open_at(staff, [application], at(2026, 12, 28, 9))
     assert Announcement.objects.get(pk=announcement.pk).ends_at == end_of(2027, 1, 4)
+
+
+def publish_form(application, starts_at: str) -> dict:
+    """The POST of the publish page for one application."""
+    return {
+        "title": "关于拟认定创新中心的公示",
+        "list_type": "recognise",
+        "starts_at": starts_at,
+        **ANNOUNCEMENT_CONTACTS,
+        "applications": [str(application.pk)],
+        "confirm": "on",
+    }
+
+
+@pytest.mark.django_db
+def test_a_period_cannot_start_before_the_present_minute(staff):
+    application = application_in_leadership_approved(staff=staff)
+    declare_unknown_years(timezone.localdate())
+    before = _written(application)
+
+    with pytest.raises(ActionRefused) as refused:
+        open_announcement(staff, [application], starts_at=timezone.now() - timedelta(minutes=2))
+
+    assert "早于当前时间" in refused.value.message
+    assert _written(application) == before
+
+
+@pytest.mark.django_db
+def test_a_period_may_start_within_the_present_minute_or_later_and_ends_from_its_start(staff):
+    first, second = (application_in_leadership_approved(staff=staff) for _ in range(2))
+    now = at(2026, 12, 4, 10, 0) + timedelta(seconds=40)
+    with time_machine.travel(now, tick=False):
+        # The minute the publish page offers (seconds dropped) is "now"; so is leaving the start empty.
+        this_minute = open_announcement(staff, [first], starts_at=at(2026, 12, 4, 10, 0))
+        empty = publicity.open_publicity(
+            staff, [second], title="关于立即开始的公示", list_type="recognise", **ANNOUNCEMENT_CONTACTS
+        )
+    assert this_minute.starts_at == at(2026, 12, 4, 10, 0)
+    assert empty.starts_at == now
+    # Fri 4 Dec (1), Mon 7 (2), Tue 8 (3), Wed 9 (4), Thu 10 Dec (5).
+    assert this_minute.ends_at == empty.ends_at == end_of(2026, 12, 10)
+
+
+@pytest.mark.django_db
+def test_the_publish_page_refuses_a_start_in_the_past_on_the_field_and_keeps_what_was_typed(client, staff):
+    application = application_in_leadership_approved(staff=staff)
+    client.force_login(staff)
+    with time_machine.travel(at(2026, 12, 4, 10, 0), tick=False):
+        response = client.post(
+            reverse("evaluation:publicity_new"), publish_form(application, "2026-11-01T09:00")
+        )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["starts_at"] == [
+        "公示开始时间2026-11-01 09:00早于当前时间2026-12-04 10:00：公示期必须从现在或今后开始，"
+        "否则异议期会缩短甚至没有。请留空（立即开始）或选择今后的时间。"
+    ]
+    html = response.content.decode()
+    assert "早于当前时间" in html and 'value="2026-11-01T09:00"' in html
+    assert not Announcement.objects.exists()
+    assert reload(application).status == Status.LEADERSHIP
+
+
+@pytest.mark.django_db
+def test_the_publish_page_with_an_empty_start_opens_the_period_now(client, staff):
+    application = application_in_leadership_approved(staff=staff)
+    client.force_login(staff)
+    with time_machine.travel(at(2026, 12, 4, 10, 0), tick=False):
+        response = client.post(reverse("evaluation:publicity_new"), publish_form(application, ""))
+    announcement = Announcement.objects.get()
+    assert response.status_code == 302
+    assert (announcement.starts_at, announcement.ends_at) == (at(2026, 12, 4, 10, 0), end_of(2026, 12, 10))
+    assert reload(application).status == Status.PUBLICITY
 
 
 @pytest.mark.django_db
 def test_the_publish_page_shows_the_unknown_year_refusal(client, staff):
     application = application_in_leadership_approved(staff=staff)
     client.force_login(staff)
-    response = client.post(
-        reverse("evaluation:publicity_new"),
-        {
-            "title": "关于拟认定创新中心的公示",
-            "list_type": "recognise",
-            "starts_at": "2026-12-28T09:00",
-            **ANNOUNCEMENT_CONTACTS,
-            "applications": [str(application.pk)],
-            "confirm": "on",
-        },
-    )
+    with time_machine.travel(at(2026, 12, 28, 8), tick=False):
+        response = client.post(
+            reverse("evaluation:publicity_new"), publish_form(application, "2026-12-28T09:00")
+        )
     assert response.status_code == 200
     assert "尚未录入2027年的法定节假日和调休安排" in response.content.decode()
     assert not Announcement.objects.exists()
@@ -361,7 +437,7 @@ def test_the_list_shows_exactly_the_open_announcements_as_current(client, staff)
 @pytest.mark.django_db
 def test_the_announcement_page_shows_what_the_rules_require(client, staff):
     application = application_in_leadership_approved(staff=staff, centre_name="重庆市轻量化材料创新中心")
-    announcement = open_announcement(staff, [application], starts_at=timezone.now() - timedelta(hours=1))
+    announcement = open_at(staff, [application], timezone.now() - timedelta(hours=1))
 
     html = client.get(detail_url(announcement)).content.decode()
 
