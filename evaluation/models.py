@@ -136,6 +136,20 @@ class LeadershipMeeting(models.Model):
         return f"{self.title}（{self.meeting_date:%Y-%m-%d}）"
 
 
+class LeadershipDecisionQuerySet(models.QuerySet):
+    def of_current_pass(self):
+        """Decisions recorded since each application last entered 委主任办公会审定: an application sent back
+        (after an upheld objection or a deferral) and proposed again needs a new decision, the old one no
+        longer counts. (An application that was never moved has no entry time: all its decisions count.)"""
+        return self.filter(
+            models.Q(application__stage_entered_at__isnull=True)
+            | models.Q(meeting__recorded_at__gte=models.F("application__stage_entered_at"))
+        )
+
+    def approvals(self):
+        return self.filter(decision=LeadershipDecision.Decision.APPROVE)
+
+
 class LeadershipDecision(ChoiceLabelsMixin, models.Model):
     class Decision(models.TextChoices):
         APPROVE = "approve", _("同意")
@@ -148,6 +162,8 @@ class LeadershipDecision(ChoiceLabelsMixin, models.Model):
     )
     decision = models.CharField(_("审定结果"), max_length=10, choices=Decision.choices)
     comment = models.TextField(_("说明"), blank=True)
+
+    objects = LeadershipDecisionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审定结果")

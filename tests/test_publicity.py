@@ -42,7 +42,7 @@ from applications.models import Application, ApplicationEvent, Field, Policy, St
 from applications.services import ActionRefused
 from centres.models import Centre
 from config import public_cache
-from evaluation import publicity
+from evaluation import comprehensive, publicity, workflow
 from evaluation.models import (
     Announcement,
     AnnouncementEntry,
@@ -1056,6 +1056,101 @@ def test_sending_back_needs_an_upheld_objection(staff, verdict):
     with pytest.raises(ActionRefused, match="只有异议成立时才能退回综合评估"):
         publicity.send_back_after_objection(reload(application), staff)
     assert reload(application).status == Status.PUBLICITY
+
+
+def _back_in_leadership_after_an_upheld_objection(staff) -> Application:
+    """Approved by a first 委主任办公会, publicised, an objection upheld, sent back to 综合评估, decided
+    again and so proposed to 委主任办公会审定 a second time."""
+    application, announcement = application_in_publicity(staff=staff)
+    objection = lodge(announcement.entries.get())
+    expire_announcement(announcement)
+    publicity.close_expired()
+    publicity.resolve_objection(objection, staff, Objection.State.UPHELD, "研发人员数确有虚报。")
+    publicity.send_back_after_objection(reload(application), staff, comment="异议成立，重新评估。")
+    comprehensive.decide(reload(application), staff, "recognise", reason="核减研发人员后重新评估。")
+    application = reload(application)
+    assert application.status == Status.LEADERSHIP
+    assert application.leadership_decisions.filter(decision="approve").count() == 1  # the first pass's
+    return application
+
+
+def _second_meeting(staff, application, day=None):
+    return workflow.record_leadership_meeting(
+        staff,
+        meeting_date=day or timezone.localdate(),
+        title="委主任办公会（再次审定）",
+        minutes=SimpleUploadedFile("会议纪要.pdf", PDF_BYTES, content_type="application/pdf"),
+        decisions={application.pk: ("approve", "")},
+    )
+
+
+@pytest.mark.django_db
+def test_a_second_pass_through_the_leadership_needs_a_new_approval(staff):
+    application = _back_in_leadership_after_an_upheld_objection(staff)
+
+    # The first meeting's approval no longer counts: no publicity on it.
+    assert workflow.leadership_approved(application) is False
+    assert list(workflow.approved_for_publicity()) == []
+    assert list(workflow.waiting_for_leadership()) == [application]
+    with pytest.raises(ActionRefused) as refused:
+        open_announcement(staff, [application])
+    assert refused.value.details == [f"{application}尚未经委主任办公会审定同意。"]
+    assert reload(application).status == Status.LEADERSHIP
+
+    # A new meeting can be recorded, and then publicity opens again.
+    _second_meeting(staff, application)
+    assert workflow.leadership_approved(reload(application)) is True
+    assert list(workflow.approved_for_publicity()) == [application]
+    assert list(workflow.waiting_for_leadership()) == []
+    announcement = open_announcement(staff, [reload(application)])
+    assert reload(application).status == Status.PUBLICITY
+    assert announcement.entries.get().application_id == application.pk
+
+
+@pytest.mark.django_db
+def test_the_pages_of_a_second_pass_ask_for_a_new_leadership_decision(client, staff):
+    application = _back_in_leadership_after_an_upheld_objection(staff)
+    client.force_login(staff)
+
+    publish = client.get(reverse("evaluation:publicity_new"))
+    assert publish.context["candidates"] == []
+    assert "没有经委主任办公会审定同意、等待公示的申报。" in publish.content.decode()
+    page = client.get(reverse("evaluation:application", args=[application.pk])).content.decode()
+    assert "委主任办公会已审定同意，待公示" not in page
+    leadership = client.get(reverse("evaluation:leadership")).content.decode()
+    assert f'name="decision_{application.pk}"' in leadership
+
+    response = client.post(
+        reverse("evaluation:leadership"),
+        {
+            "title": "委主任办公会（再次审定）",
+            "meeting_date": timezone.localdate().isoformat(),
+            "minutes": SimpleUploadedFile("会议纪要.pdf", PDF_BYTES, content_type="application/pdf"),
+            "confirm": "on",
+            f"decision_{application.pk}": "approve",
+            f"comment_{application.pk}": "",
+        },
+    )
+    assert response.status_code == 302
+    assert application.leadership_decisions.filter(decision="approve").count() == 2
+    assert client.get(reverse("evaluation:publicity_new")).context["candidates"] == [application]
+
+
+@pytest.mark.django_db
+def test_a_meeting_dated_before_the_second_proposal_or_in_the_future_cannot_approve_it(staff):
+    application = _back_in_leadership_after_an_upheld_objection(staff)
+    today = timezone.localdate()
+
+    with pytest.raises(ActionRefused) as refused:
+        _second_meeting(staff, application, day=today - timedelta(days=1))
+    assert refused.value.message == (
+        f"会议日期{today - timedelta(days=1):%Y-%m-%d}早于申报提请审定的日期，这次会议不能审定它们："
+    )
+    assert refused.value.details == [f"{application}于{today:%Y-%m-%d}提请审定"]
+    with pytest.raises(ActionRefused, match="晚于今天：只能记录已经召开的会议"):
+        _second_meeting(staff, application, day=today + timedelta(days=1))
+    assert workflow.leadership_approved(reload(application)) is False
+    assert application.leadership_decisions.count() == 1
 
 
 @pytest.mark.django_db
