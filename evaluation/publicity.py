@@ -22,6 +22,7 @@ from applications.services import (
     ActionRefused,
     application_link,
     check_allowed,
+    exclusion_refusal,
     lead_unit_users,
     move,
     record,
@@ -297,6 +298,15 @@ def close_one(now=None, announcement_id=None) -> dict | None:
             application = entry.application
             if application.status != Status.PUBLICITY or not can_proceed(application.approve):
                 continue
+            if refusal := exclusion_refusal(application, _("批复")):
+                waiting += 1  # staff decide: the lead unit was excluded during the period
+                notify(
+                    users_with_role(Role.COMMISSION_STAFF),
+                    "application_waiting_staff",
+                    {"application": application, "reason": refusal},
+                    link=staff_link(application),
+                )
+                continue
             blocking = entry.objections.exclude(state=Objection.State.DISMISSED).exists()
             if blocking:
                 waiting += 1
@@ -347,8 +357,17 @@ def close_many(ids, now=None) -> dict:
             .values_list("entry_id", flat=True)
         )
         in_publicity = [e for e in entries if e.application.status == Status.PUBLICITY]
-        waiting = [e for e in in_publicity if e.pk in blocked]
-        approvable = [e.application_id for e in in_publicity if e.pk not in blocked]
+        excluded = set(
+            Application.objects.filter(
+                pk__in=[e.application_id for e in in_publicity],
+                lead_unit__centres__excluded_until__gt=timezone.localdate(),
+            ).values_list("pk", flat=True)
+        )
+        waiting = [e for e in in_publicity if e.pk in blocked and e.application_id not in excluded]
+        held = [e for e in in_publicity if e.application_id in excluded]
+        approvable = [
+            e.application_id for e in in_publicity if e.pk not in blocked and e.application_id not in excluded
+        ]
         moved = list(
             Application.objects.select_for_update()
             .filter(pk__in=approvable, status=Status.PUBLICITY)
@@ -385,7 +404,14 @@ def close_many(ids, now=None) -> dict:
             Application.objects.filter(pk__in=moved).select_related("lead_unit").order_by("pk")
         ):
             _tell(application, "application_moved")
-        staff = list(users_with_role(Role.COMMISSION_STAFF)) if waiting else []
+        staff = list(users_with_role(Role.COMMISSION_STAFF)) if waiting or held else []
+        for entry in held:  # as close_one: staff decide, the lead unit was excluded during the period
+            notify(
+                staff,
+                "application_waiting_staff",
+                {"application": entry.application, "reason": exclusion_refusal(entry.application, _("批复"))},
+                link=staff_link(entry.application),
+            )
         for entry in waiting:
             notify(
                 staff,
@@ -395,7 +421,7 @@ def close_many(ids, now=None) -> dict:
             )
         Announcement.objects.filter(pk__in=[a.pk for a in announcements]).update(closed_at=timezone.now())
         fragments.changed(Application, ApplicationEvent, Announcement)  # bulk writes send no signals
-    return {"closed": len(announcements), "approved": len(moved), "waiting": len(waiting)}
+    return {"closed": len(announcements), "approved": len(moved), "waiting": len(waiting) + len(held)}
 
 
 def record_approval(application, user, *, document_number, document_date, ip=None) -> Approval:

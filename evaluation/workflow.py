@@ -16,6 +16,7 @@ from applications.services import (
     ActionRefused,
     application_link,
     check_allowed,
+    exclusion_refusal,
     lead_unit_users,
     move,
     record,
@@ -233,6 +234,14 @@ def record_leadership_meeting(
             % {"date": f"{meeting_date:%Y-%m-%d}"},
             details=proposed_later,
         )
+    excluded = [
+        refusal
+        for pk, (decision, _comment) in decisions.items()
+        if decision == LeadershipDecision.Decision.APPROVE
+        and (refusal := exclusion_refusal(applications[pk], _("审定同意")))
+    ]
+    if excluded:
+        raise ActionRefused(_("以下申报不能审定同意："), details=excluded)
     meeting = LeadershipMeeting(
         meeting_date=meeting_date, title=title, recorded_by=user, minutes_name=minutes.name
     )
