@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.editor import STEPS
 from applications.models import Attachment, Outcome
 from applications.uploads import inspect
+from centres.services import approval_date_problem, award_date_problem
 from evaluation.models import LeadershipDecision, PreliminaryCheck
 from evaluation.publicity import start_problem
 
@@ -319,8 +320,32 @@ class ApprovalForm(forms.Form):
     )
     document_date = forms.DateField(label=_("批复日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_document_date(self):
+        document_date = self.cleaned_data["document_date"]
+        if problem := approval_date_problem(document_date):
+            raise forms.ValidationError(problem)
+        return document_date
+
 
 class AwardForm(forms.Form):
     plaque_number = forms.CharField(label=_("牌匾编号"), max_length=50)
     award_date = forms.DateField(label=_("授牌日期"), widget=forms.DateInput(attrs={"type": "date"}))
     confirm = forms.BooleanField(label=_("确认授牌。授牌后创新中心列入公开名录。"))
+
+    def __init__(self, *args, approval_date=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.approval_date = approval_date
+        attrs = self.fields["award_date"].widget.attrs
+        attrs["max"] = timezone.localdate().isoformat()
+        if approval_date:
+            attrs["min"] = approval_date.isoformat()
+
+    def clean_award_date(self):
+        award_date = self.cleaned_data["award_date"]
+        if problem := award_date_problem(self.approval_date, award_date):
+            raise forms.ValidationError(problem)
+        return award_date

@@ -30,7 +30,7 @@ from applications.services import (
     step,
 )
 from applications.uploads import inspect
-from centres.services import create_centre
+from centres.services import approval_date_problem, award_date_problem, create_centre
 from evaluation import workdays
 from evaluation.models import Announcement, AnnouncementEntry, Approval, Objection, ObjectionFile
 from evaluation.workflow import leadership_approved
@@ -431,6 +431,8 @@ def record_approval(application, user, *, document_number, document_date, ip=Non
         raise ActionRefused(
             _("该申报当前处于“%(status)s”阶段，不能登记批复。") % {"status": application.get_status_display()}
         )
+    if problem := approval_date_problem(document_date):
+        raise ActionRefused(problem)
     with transaction.atomic():
         approval, _created = Approval.objects.update_or_create(
             application=application,
@@ -458,6 +460,8 @@ def award(application, user, *, plaque_number, award_date, ip=None):
         raise ActionRefused(_("请先登记批复文号和日期。"))
     if not plaque_number.strip():
         raise ActionRefused(_("请填写牌匾编号。"))
+    if problem := award_date_problem(approval.document_date, award_date):
+        raise ActionRefused(problem)
     with step(application):
         move(application, "award", user, comment=_("牌匾编号%(n)s") % {"n": plaque_number}, ip=ip)
         try:

@@ -142,7 +142,10 @@ def approval_and_award(request, pk):
         if approval
         else None,
     )
-    award_form = AwardForm(request.POST if "award" in request.POST else None)
+    award_form = AwardForm(
+        request.POST if "award" in request.POST else None,
+        approval_date=approval.document_date if approval else None,
+    )
     try:
         if "record_approval" in request.POST and approval_form.is_valid():
             publicity.record_approval(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from centres import services as centre_services
 from centres.models import Centre, Nomination
+from evaluation.models import Approval
 from reports import summaries
 from reports.assessment import open_due_assessments
 from reports.models import AnnualSummary, ReportingYear
@@ -54,7 +55,10 @@ FIGURES = {
 def seed(users) -> None:
     staff = users[Role.COMMISSION_STAFF]
     for name, award_date in BACKDATED.items():
-        Centre.objects.filter(name=name, award_date__gt=award_date).update(award_date=award_date)
+        # Approved and awarded on the back-dated day (an award is never before its approval).
+        backdated = Centre.objects.filter(name=name, award_date__gt=award_date)
+        Approval.objects.filter(application__centre__in=backdated).update(document_date=award_date)
+        backdated.update(award_date=award_date, approval_date=award_date)
     year = timezone.localdate().year - 1
     if (
         not ReportingYear.objects.filter(year=year).exists()

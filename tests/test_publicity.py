@@ -1649,6 +1649,95 @@ def test_the_awarded_centre_is_in_the_public_directory_and_has_its_page(client, 
 
 
 @pytest.mark.django_db
+def test_the_award_date_is_not_before_the_approval_nor_in_the_future(staff):
+    application = application_approved(staff=staff)
+    publicity.record_approval(
+        application, staff, document_number="渝经信发〔2026〕40号", document_date=date(2026, 11, 20)
+    )
+    before = _award_state(application)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    with pytest.raises(ActionRefused) as refused:
+        publicity.award(
+            reload(application), staff, plaque_number="CQZZCX-2026-040", award_date=date(2020, 1, 1)
+        )
+    assert refused.value.message == "授牌日期2020-01-01早于批复日期2026-11-20：授牌须在批复之后。"
+    with pytest.raises(ActionRefused, match=f"授牌日期{tomorrow:%Y-%m-%d}晚于今天"):
+        publicity.award(reload(application), staff, plaque_number="CQZZCX-2026-040", award_date=tomorrow)
+    assert _award_state(application) == before
+
+    # On the day of the approval itself it is accepted.
+    centre = publicity.award(
+        reload(application), staff, plaque_number="CQZZCX-2026-040", award_date=date(2026, 11, 20)
+    )
+    assert (centre.approval_date, centre.award_date) == (date(2026, 11, 20), date(2026, 11, 20))
+
+
+@pytest.mark.django_db
+def test_an_approval_cannot_be_dated_in_the_future(staff):
+    application = application_approved(staff=staff)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ActionRefused, match=f"批复日期{tomorrow:%Y-%m-%d}晚于今天"):
+        publicity.record_approval(
+            application, staff, document_number="渝经信发〔2026〕41号", document_date=tomorrow
+        )
+    assert not Approval.objects.filter(application=application).exists()
+
+
+@pytest.mark.django_db
+def test_a_centre_is_never_created_with_an_award_before_its_approval(staff):
+    from centres.services import create_centre
+
+    application = application_approved(staff=staff)
+    with pytest.raises(ActionRefused, match="早于批复日期"):
+        create_centre(
+            application,
+            staff,
+            approval_number="渝经信发〔2026〕42号",
+            approval_date=date(2026, 12, 1),
+            plaque_number="CQZZCX-2026-042",
+            award_date=date(2020, 1, 1),
+        )
+    assert not Centre.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_staff_page_refuses_wrong_dates_on_their_fields_and_keeps_what_was_typed(client, staff):
+    application = application_approved(staff=staff)
+    url = reverse("evaluation:approval", args=[application.pk])
+    client.force_login(staff)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    response = client.post(
+        url,
+        {
+            "record_approval": "",
+            "document_number": "渝经信发〔2026〕43号",
+            "document_date": tomorrow.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "晚于今天" in response.context["approval_form"].errors["document_date"][0]
+    assert not Approval.objects.exists()
+
+    client.post(
+        url, {"record_approval": "", "document_number": "渝经信发〔2026〕43号", "document_date": "2026-11-20"}
+    )
+    response = client.post(
+        url, {"award": "", "plaque_number": "CQZZCX-2026-043", "award_date": "2020-01-01", "confirm": "on"}
+    )
+    assert response.status_code == 200
+    assert response.context["award_form"].errors["award_date"] == [
+        "授牌日期2020-01-01早于批复日期2026-11-20：授牌须在批复之后。"
+    ]
+    html = response.content.decode()
+    assert 'value="CQZZCX-2026-043"' in html and 'value="2020-01-01"' in html
+    assert 'min="2026-11-20"' in html
+    assert not Centre.objects.exists()
+    assert reload(application).status == Status.APPROVED
+
+
+@pytest.mark.django_db
 def test_approval_and_award_through_the_staff_page(client, staff):
     application = application_approved(staff=staff, centre_name="重庆市页面授牌创新中心")
     url = reverse("evaluation:approval", args=[application.pk])
