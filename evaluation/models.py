@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
+from accounts.triggers import append_only
 
 
 class CalendarYear(models.Model):
@@ -129,6 +130,7 @@ class LeadershipMeeting(models.Model):
 
     class Meta:
         verbose_name = _("委主任办公会")
+        triggers = append_only("the leadership meetings")
         verbose_name_plural = _("委主任办公会")
         ordering = ["-meeting_date", "-pk"]
 
@@ -167,6 +169,7 @@ class LeadershipDecision(ChoiceLabelsMixin, models.Model):
 
     class Meta:
         verbose_name = _("审定结果")
+        triggers = append_only("the leadership decisions")
         verbose_name_plural = _("审定结果")
         constraints = [
             models.UniqueConstraint(fields=["meeting", "application"], name="one_decision_per_meeting")

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_celery_beat",
+    "pgtrigger",
     "django_fsm",  # for manage.py graph_transitions
     "axes",
     "django_otp",
