@@ -27,6 +27,7 @@ from accounts.filtering import BootstrapFilterMixin
 from accounts.http import query_without_page
 from accounts.models import AuditEvent, User
 from accounts.security import mark_reauthenticated
+from accounts.widgets import DateInput
 
 
 class TokenForm(forms.Form):
@@ -186,13 +187,13 @@ class AuditFilter(BootstrapFilterMixin, django_filters.FilterSet):
         label=gettext_lazy("起始日期"),
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     until = django_filters.DateFilter(
         label=gettext_lazy("截止日期"),
         field_name="created_at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     ip_address = django_filters.CharFilter(label=gettext_lazy("IP地址"))
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.widgets import DateInput, DateTimeInput
 from applications.editor import STEPS
 from applications.models import Attachment, Outcome
 from applications.uploads import inspect
@@ -63,9 +64,7 @@ class ProposeForm(MoveForm):
 
 class LeadershipMeetingForm(forms.Form):
     title = forms.CharField(label=_("会议名称"), max_length=200, initial=_("委主任办公会"))
-    meeting_date = forms.DateField(
-        label=_("会议日期"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    meeting_date = forms.DateField(label=_("会议日期"), widget=DateInput(), initial=timezone.localdate)
     minutes = forms.FileField(label=_("会议纪要（PDF或图片）"))
     confirm = forms.BooleanField(label=_("确认按上表记录审定结果。记录后不能修改。"))
 
@@ -117,7 +116,7 @@ class LeadershipMeetingForm(forms.Form):
 class PanelForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("评分截止时间"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput(),
     )
 
 
@@ -195,9 +194,7 @@ class ScoreSheetForm(forms.Form):
 
 class InspectionOpenForm(forms.Form):
     leader = forms.ModelChoiceField(label=_("考核组长"), queryset=None)
-    visit_date = forms.DateField(
-        label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    visit_date = forms.DateField(label=_("考核日期"), required=False, widget=DateInput())
     team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
@@ -213,9 +210,7 @@ class InspectionOpenForm(forms.Form):
 
 
 class InspectionRecordForm(forms.Form):
-    visit_date = forms.DateField(
-        label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    visit_date = forms.DateField(label=_("考核日期"), required=False, widget=DateInput())
     team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     score = forms.DecimalField(
         label=_("现场考核得分（0-100）"), required=False, min_value=0, max_value=100, decimal_places=1
@@ -278,7 +273,7 @@ class OpenPublicityForm(forms.Form):
     starts_at = forms.DateTimeField(
         label=_("公示开始时间"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput(),
         help_text=_("留空则发布后立即开始；定时发布请选择今后的时间，不能早于当前时间。"),
     )
     contact_person = forms.CharField(label=_("联系人"), max_length=60)
@@ -318,7 +313,7 @@ class ApprovalForm(forms.Form):
     document_number = forms.CharField(
         label=_("批复文号"), max_length=100, help_text=_("例如：渝经信发〔2026〕12号")
     )
-    document_date = forms.DateField(label=_("批复日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    document_date = forms.DateField(label=_("批复日期"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -333,7 +328,7 @@ class ApprovalForm(forms.Form):
 
 class AwardForm(forms.Form):
     plaque_number = forms.CharField(label=_("牌匾编号"), max_length=50)
-    award_date = forms.DateField(label=_("授牌日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    award_date = forms.DateField(label=_("授牌日期"), widget=DateInput())
     confirm = forms.BooleanField(label=_("确认授牌。授牌后创新中心列入公开名录。"))
 
     def __init__(self, *args, approval_date=None, **kwargs):

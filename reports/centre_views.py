@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.decorators import page_permission
 from accounts.http import query_without_page
+from accounts.widgets import DateInput
 from applications.feedback import show_refusal
 from applications.models import ApplicationEvent, Policy
 from applications.services import ActionRefused
@@ -53,8 +54,8 @@ class NominationForm(forms.ModelForm):
         model = Nomination
         fields = ["kind", "nominated_on", "outcome", "outcome_date", "note"]
         widgets = {
-            "nominated_on": forms.DateInput(attrs={"type": "date"}),
-            "outcome_date": forms.DateInput(attrs={"type": "date"}),
+            "nominated_on": DateInput(),
+            "outcome_date": DateInput(),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 
