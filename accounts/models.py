@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import ChoiceLabelsMixin
 from accounts.fields import EncryptedCharField
 from accounts.roles import ROLE_PRIORITY, Role
+from accounts.triggers import audit_log_protection
 from accounts.validators import validate_credit_code
 
 phone_validator = RegexValidator(
@@ -206,6 +207,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         verbose_name = _("审计日志")
+        triggers = audit_log_protection(180)
         verbose_name_plural = _("审计日志")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["action", "-created_at"])]

@@ -26,6 +26,7 @@ from accounts.filtering import BootstrapFilterMixin, IPAddressFilter
 from accounts.http import query_without_page
 from accounts.models import AuditEvent, User
 from accounts.security import mark_reauthenticated
+from accounts.widgets import DateInput
 
 
 class TokenForm(forms.Form):
@@ -215,13 +216,13 @@ class AuditFilter(BootstrapFilterMixin, django_filters.FilterSet):
         label=gettext_lazy("起始日期"),
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     until = django_filters.DateFilter(
         label=gettext_lazy("截止日期"),
         field_name="created_at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     ip_address = IPAddressFilter(label=gettext_lazy("IP地址"))
 

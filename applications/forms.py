@@ -5,6 +5,7 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CreditCodeField
+from accounts.widgets import DateInput
 from applications.models import (
     Application,
     Attachment,
@@ -35,7 +36,7 @@ class BasicsForm(forms.ModelForm):
             "host_management",
         ]
         widgets = {
-            "host_founded_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "host_founded_on": DateInput(),
             "host_board": forms.Textarea(attrs={"rows": 3}),
             "host_management": forms.Textarea(attrs={"rows": 3}),
         }
@@ -173,7 +174,7 @@ class DistrictOpinionForm(forms.ModelForm):
         fields = ["recommend", "opinion", "opinion_date", "attachment"]
         widgets = {
             "opinion": forms.Textarea(attrs={"rows": 4}),
-            "opinion_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "opinion_date": DateInput(),
         }
 
     def __init__(self, *args, max_mb: int, **kwargs):

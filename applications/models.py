@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
 from accounts.models import District, Organisation
+from accounts.triggers import append_only
 from accounts.validators import validate_credit_code
 
 WAN = _("万元")
@@ -736,6 +737,7 @@ class ApplicationVersion(models.Model):
 
     class Meta:
         verbose_name = _("提交版本")
+        triggers = append_only("the submitted versions")
         verbose_name_plural = _("提交版本")
         ordering = ["application", "revision"]
         constraints = [
@@ -812,6 +814,7 @@ class ApplicationEvent(ChoiceLabelsMixin, models.Model):
 
     class Meta:
         verbose_name = _("办理记录")
+        triggers = append_only("the application history")
         verbose_name_plural = _("办理记录")
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["application", "created_at"])]

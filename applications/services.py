@@ -46,6 +46,24 @@ def transition_label(application: Application, name: str) -> str:
     return name
 
 
+# The moves that take a plan forward towards recognition (support): refused while its lead unit is excluded.
+# Withdrawal, return, send-back and rejection stay possible.
+FORWARD_MOVES = frozenset(
+    {
+        "submit",
+        "resubmit",
+        "start_preliminary",
+        "pass_preliminary",
+        "close_expert_review",
+        "close_site_inspection",
+        "propose",
+        "open_publicity",
+        "approve",
+        "award",
+    }
+)
+
+
 def check_allowed(application: Application, name: str, user) -> None:
     """Raise ActionRefused unless ``user`` may make the move ``name`` now, saying which rule stops it."""
     method = getattr(application, name)
@@ -57,6 +75,24 @@ def check_allowed(application: Application, name: str, user) -> None:
         )
     if not has_transition_perm(method, user):
         raise ActionRefused(_("您没有权限对该申报执行“%(action)s”。") % {"action": label})
+    if name in FORWARD_MOVES and (refusal := exclusion_refusal(application, label)):
+        raise ActionRefused(refusal)
+
+
+def exclusion_refusal(application: Application, action) -> str | None:
+    """Why this plan cannot be moved forward (``action`` names the step): its lead unit led a centre that
+    failed its assessment and is out of the support scope until a date. None if it is not excluded."""
+    excluded = exclusion(application.lead_unit)
+    if excluded is None:
+        return None
+    return _(
+        "牵头单位“%(unit)s”牵头的“%(centre)s”考核评估不合格，%(until)s前不纳入支持范围，不能%(action)s。"
+    ) % {
+        "unit": application.lead_unit.name,
+        "centre": excluded.name,
+        "until": excluded.excluded_until.strftime("%Y-%m-%d"),
+        "action": action,
+    }
 
 
 def _already_moved(application: Application) -> str:

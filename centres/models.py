@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
 from accounts.models import Organisation
+from accounts.triggers import append_only
 from applications.models import Application, Field
 
 
@@ -127,6 +128,7 @@ class CentreEvent(ChoiceLabelsMixin, models.Model):
 
     class Meta:
         verbose_name = _("创新中心记录")
+        triggers = append_only("the centre history")
         verbose_name_plural = _("创新中心记录")
         ordering = ["created_at", "pk"]
 

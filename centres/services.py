@@ -16,9 +16,39 @@ from applications.services import ActionRefused, district_users, lead_unit_users
 from centres.models import Centre, Nomination
 
 
+def approval_date_problem(approval_date, today=None) -> str | None:
+    """A 批复 cannot be dated in the future."""
+    today = today or timezone.localdate()
+    if approval_date > today:
+        return _("批复日期%(date)s晚于今天（%(today)s），不能登记尚未作出的批复。") % {
+            "date": f"{approval_date:%Y-%m-%d}",
+            "today": f"{today:%Y-%m-%d}",
+        }
+    return None
+
+
+def award_date_problem(approval_date, award_date, today=None) -> str | None:
+    """授牌 comes on or after the 批复 and not in the future: support years and the assessment cycle count
+    from the award date."""
+    today = today or timezone.localdate()
+    if award_date > today:
+        return _("授牌日期%(date)s晚于今天（%(today)s），请在授牌后登记。") % {
+            "date": f"{award_date:%Y-%m-%d}",
+            "today": f"{today:%Y-%m-%d}",
+        }
+    if approval_date is not None and award_date < approval_date:
+        return _("授牌日期%(award)s早于批复日期%(approval)s：授牌须在批复之后。") % {
+            "award": f"{award_date:%Y-%m-%d}",
+            "approval": f"{approval_date:%Y-%m-%d}",
+        }
+    return None
+
+
 def create_centre(
     application: Application, user, *, approval_number, approval_date, plaque_number, award_date
 ):
+    if problem := approval_date_problem(approval_date) or award_date_problem(approval_date, award_date):
+        raise ActionRefused(problem)
     policy = application.policy or Policy.current()
     return Centre.objects.create(
         application=application,

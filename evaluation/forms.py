@@ -2,10 +2,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.widgets import DateInput, DateTimeInput
 from applications.editor import STEPS
 from applications.models import Attachment, Outcome
 from applications.uploads import inspect
+from centres.services import approval_date_problem, award_date_problem
 from evaluation.models import LeadershipDecision, PreliminaryCheck
+from evaluation.publicity import start_problem
 
 CONFIRM_LABEL = _("我已核对，确认办理。此操作提交后不能撤销。")
 
@@ -61,9 +64,7 @@ class ProposeForm(MoveForm):
 
 class LeadershipMeetingForm(forms.Form):
     title = forms.CharField(label=_("会议名称"), max_length=200, initial=_("委主任办公会"))
-    meeting_date = forms.DateField(
-        label=_("会议日期"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    meeting_date = forms.DateField(label=_("会议日期"), widget=DateInput(), initial=timezone.localdate)
     minutes = forms.FileField(label=_("会议纪要（PDF或图片）"))
     confirm = forms.BooleanField(label=_("确认按上表记录审定结果。记录后不能修改。"))
 
@@ -115,14 +116,14 @@ class LeadershipMeetingForm(forms.Form):
 class PanelForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("评分截止时间"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput(),
     )
 
 
 class ExtendDeadlineForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("新的评分截止时间"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=DateTimeInput(),
     )
     reason = forms.CharField(
         label=_("延期理由"),
@@ -208,9 +209,7 @@ class ScoreSheetForm(forms.Form):
 
 class InspectionOpenForm(forms.Form):
     leader = forms.ModelChoiceField(label=_("考核组长"), queryset=None)
-    visit_date = forms.DateField(
-        label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    visit_date = forms.DateField(label=_("考核日期"), required=False, widget=DateInput())
     team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
@@ -226,9 +225,7 @@ class InspectionOpenForm(forms.Form):
 
 
 class InspectionRecordForm(forms.Form):
-    visit_date = forms.DateField(
-        label=_("考核日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    visit_date = forms.DateField(label=_("考核日期"), required=False, widget=DateInput())
     team = forms.CharField(label=_("考核组成员"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     score = forms.DecimalField(label=_("现场考核得分"), required=False, min_value=0, decimal_places=1)
     conclusion = forms.CharField(
@@ -297,8 +294,9 @@ class OpenPublicityForm(forms.Form):
     list_type = forms.ChoiceField(label=_("名单类型"), choices=Outcome.choices)
     starts_at = forms.DateTimeField(
         label=_("公示开始时间"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        initial=timezone.localtime,
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_("留空则发布后立即开始；定时发布请选择今后的时间，不能早于当前时间。"),
     )
     contact_person = forms.CharField(label=_("联系人"), max_length=60)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=40)
@@ -313,6 +311,12 @@ class OpenPublicityForm(forms.Form):
         self.fields["applications"].choices = [
             (str(a.pk), f"{a.number} {a}（{a.lead_unit}，{a.get_outcome_display()}）") for a in candidates
         ]
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at and (problem := start_problem(starts_at)):
+            raise forms.ValidationError(problem)
+        return starts_at
 
     def selected(self):
         return [self.candidates[pk] for pk in self.cleaned_data["applications"]]
@@ -331,13 +335,37 @@ class ApprovalForm(forms.Form):
     document_number = forms.CharField(
         label=_("批复文号"), max_length=100, help_text=_("例如：渝经信发〔2026〕12号")
     )
-    document_date = forms.DateField(label=_("批复日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    document_date = forms.DateField(label=_("批复日期"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_document_date(self):
+        document_date = self.cleaned_data["document_date"]
+        if problem := approval_date_problem(document_date):
+            raise forms.ValidationError(problem)
+        return document_date
 
 
 class AwardForm(forms.Form):
     plaque_number = forms.CharField(label=_("牌匾编号"), max_length=50)
-    award_date = forms.DateField(label=_("授牌日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    award_date = forms.DateField(label=_("授牌日期"), widget=DateInput())
     confirm = forms.BooleanField(label=_("确认授牌。授牌后创新中心列入公开名录。"))
+
+    def __init__(self, *args, approval_date=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.approval_date = approval_date
+        attrs = self.fields["award_date"].widget.attrs
+        attrs["max"] = timezone.localdate().isoformat()
+        if approval_date:
+            attrs["min"] = approval_date.isoformat()
+
+    def clean_award_date(self):
+        award_date = self.cleaned_data["award_date"]
+        if problem := award_date_problem(self.approval_date, award_date):
+            raise forms.ValidationError(problem)
+        return award_date
 
 
 class CalendarYearForm(forms.Form):
@@ -361,12 +389,12 @@ class CalendarYearForm(forms.Form):
             self.fields[f"h{n}_first"] = forms.DateField(
                 label=_("放假首日"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                widget=DateInput(),
             )
             self.fields[f"h{n}_last"] = forms.DateField(
                 label=_("放假末日"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                widget=DateInput(),
             )
             self.fields[f"h{n}_makeup"] = forms.CharField(
                 label=_("调休上班日"),

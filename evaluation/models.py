@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import ChoiceLabelsMixin
 from accounts.fields import EncryptedCharField, KeyedHashField
 from accounts.files import random_name
+from accounts.triggers import append_only
 from applications.models import AppendOnlyQuerySet
 
 
@@ -133,11 +134,26 @@ class LeadershipMeeting(models.Model):
 
     class Meta:
         verbose_name = _("委主任办公会")
+        triggers = append_only("the leadership meetings")
         verbose_name_plural = _("委主任办公会")
         ordering = ["-meeting_date", "-pk"]
 
     def __str__(self):
         return f"{self.title}（{self.meeting_date:%Y-%m-%d}）"
+
+
+class LeadershipDecisionQuerySet(models.QuerySet):
+    def of_current_pass(self):
+        """Decisions recorded since each application last entered 委主任办公会审定: an application sent back
+        (after an upheld objection or a deferral) and proposed again needs a new decision, the old one no
+        longer counts. (An application that was never moved has no entry time: all its decisions count.)"""
+        return self.filter(
+            models.Q(application__stage_entered_at__isnull=True)
+            | models.Q(meeting__recorded_at__gte=models.F("application__stage_entered_at"))
+        )
+
+    def approvals(self):
+        return self.filter(decision=LeadershipDecision.Decision.APPROVE)
 
 
 class LeadershipDecision(ChoiceLabelsMixin, models.Model):
@@ -153,8 +169,11 @@ class LeadershipDecision(ChoiceLabelsMixin, models.Model):
     decision = models.CharField(_("审定结果"), max_length=10, choices=Decision.choices)
     comment = models.TextField(_("说明"), blank=True)
 
+    objects = LeadershipDecisionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("审定结果")
+        triggers = append_only("the leadership decisions")
         verbose_name_plural = _("审定结果")
         constraints = [
             models.UniqueConstraint(fields=["meeting", "application"], name="one_decision_per_meeting")
@@ -388,6 +407,7 @@ class PanelDeadlineChange(models.Model):
         verbose_name = _("评分截止时间延期")
         verbose_name_plural = _("评分截止时间延期")
         ordering = ["changed_at", "pk"]
+        triggers = append_only("the panel deadline changes")
 
     def __str__(self):
         return (

@@ -25,6 +25,7 @@ from applications.services import (
     ActionRefused,
     application_link,
     check_allowed,
+    exclusion_refusal,
     lead_unit_users,
     move,
     record,
@@ -32,10 +33,25 @@ from applications.services import (
     step,
 )
 from applications.uploads import inspect
-from centres.services import create_centre
+from centres.services import approval_date_problem, award_date_problem, create_centre
 from evaluation import workdays
 from evaluation.models import Announcement, AnnouncementEntry, Approval, Objection, ObjectionFile
 from evaluation.workflow import leadership_approved
+
+
+def start_problem(starts_at) -> str | None:
+    """Why a period cannot start at ``starts_at``, or None. It must start now or later (a start in the past
+    would shorten the objection period, or leave none); the present minute counts as now."""
+    present_minute = timezone.localtime().replace(second=0, microsecond=0)
+    if starts_at < present_minute:
+        return _(
+            "公示开始时间%(start)s早于当前时间%(now)s：公示期必须从现在或今后开始，"
+            "否则异议期会缩短甚至没有。请留空（立即开始）或选择今后的时间。"
+        ) % {
+            "start": timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M"),
+            "now": present_minute.strftime("%Y-%m-%d %H:%M"),
+        }
+    return None
 
 
 def open_publicity(
@@ -44,16 +60,20 @@ def open_publicity(
     *,
     title,
     list_type,
-    starts_at,
+    starts_at=None,
     contact_person,
     contact_phone,
     contact_address,
     supervision_phone,
     ip=None,
 ) -> Announcement:
-    """One announcement for one or many applications approved by the leadership, all or nothing."""
+    """One announcement for one or many applications approved by the leadership, all or nothing. The period
+    starts at ``starts_at`` (now if not given, never in the past) and its end is counted from the start."""
     if not user.has_perm("evaluation.review"):
         raise ActionRefused(_("只有市经济信息委工作人员可以发布公示。"))
+    starts_at = starts_at or timezone.now()
+    if problem := start_problem(starts_at):
+        raise ActionRefused(problem)
     applications = list(applications)
     if not applications:
         raise ActionRefused(_("请至少选择一个申报。"))
@@ -323,6 +343,15 @@ def close_one(now=None, announcement_id=None) -> dict | None:
             application = entry.application
             if application.status != Status.PUBLICITY or not can_proceed(application.approve):
                 continue
+            if refusal := exclusion_refusal(application, _("批复")):
+                waiting += 1  # staff decide: the lead unit was excluded during the period
+                notify(
+                    users_with_role(Role.COMMISSION_STAFF),
+                    "application_waiting_staff",
+                    {"application": application, "reason": refusal},
+                    link=staff_link(application),
+                )
+                continue
             blocking = entry.objections.exclude(state=Objection.State.DISMISSED).exists()
             if blocking:
                 waiting += 1
@@ -373,8 +402,17 @@ def close_many(ids, now=None) -> dict:
             .values_list("entry_id", flat=True)
         )
         in_publicity = [e for e in entries if e.application.status == Status.PUBLICITY]
-        waiting = [e for e in in_publicity if e.pk in blocked]
-        approvable = [e.application_id for e in in_publicity if e.pk not in blocked]
+        excluded = set(
+            Application.objects.filter(
+                pk__in=[e.application_id for e in in_publicity],
+                lead_unit__centres__excluded_until__gt=timezone.localdate(),
+            ).values_list("pk", flat=True)
+        )
+        waiting = [e for e in in_publicity if e.pk in blocked and e.application_id not in excluded]
+        held = [e for e in in_publicity if e.application_id in excluded]
+        approvable = [
+            e.application_id for e in in_publicity if e.pk not in blocked and e.application_id not in excluded
+        ]
         moved = list(
             Application.objects.select_for_update()
             .filter(pk__in=approvable, status=Status.PUBLICITY)
@@ -411,7 +449,14 @@ def close_many(ids, now=None) -> dict:
             Application.objects.filter(pk__in=moved).select_related("lead_unit").order_by("pk")
         ):
             _tell(application, "application_moved")
-        staff = list(users_with_role(Role.COMMISSION_STAFF)) if waiting else []
+        staff = list(users_with_role(Role.COMMISSION_STAFF)) if waiting or held else []
+        for entry in held:  # as close_one: staff decide, the lead unit was excluded during the period
+            notify(
+                staff,
+                "application_waiting_staff",
+                {"application": entry.application, "reason": exclusion_refusal(entry.application, _("批复"))},
+                link=staff_link(entry.application),
+            )
         for entry in waiting:
             notify(
                 staff,
@@ -421,7 +466,7 @@ def close_many(ids, now=None) -> dict:
             )
         Announcement.objects.filter(pk__in=[a.pk for a in announcements]).update(closed_at=timezone.now())
         fragments.changed(Application, ApplicationEvent, Announcement)  # bulk writes send no signals
-    return {"closed": len(announcements), "approved": len(moved), "waiting": len(waiting)}
+    return {"closed": len(announcements), "approved": len(moved), "waiting": len(waiting) + len(held)}
 
 
 def record_approval(application, user, *, document_number, document_date, ip=None) -> Approval:
@@ -431,6 +476,8 @@ def record_approval(application, user, *, document_number, document_date, ip=Non
         raise ActionRefused(
             _("该申报当前处于“%(status)s”阶段，不能登记批复。") % {"status": application.get_status_display()}
         )
+    if problem := approval_date_problem(document_date):
+        raise ActionRefused(problem)
     with transaction.atomic():
         approval, _created = Approval.objects.update_or_create(
             application=application,
@@ -459,6 +506,8 @@ def award(application, user, *, plaque_number, award_date, ip=None):
         raise ActionRefused(_("请先登记批复文号和日期。"))
     if not plaque_number.strip():
         raise ActionRefused(_("请填写牌匾编号。"))
+    if problem := award_date_problem(approval.document_date, award_date):
+        raise ActionRefused(problem)
     with step(application):
         move(application, "award", user, comment=_("牌匾编号%(n)s") % {"n": plaque_number}, ip=ip)
         try:

@@ -13,12 +13,11 @@ from accounts.decorators import page_permission
 from accounts.http import client_ip
 from accounts.security import recent_password_required
 from applications.feedback import show_refusal
-from applications.models import Application, Status
 from applications.services import ActionRefused
 from config.pdf import pdf_response
-from evaluation import publicity
+from evaluation import publicity, workflow
 from evaluation.forms import ApprovalForm, AwardForm, OpenPublicityForm, ResolveObjectionForm
-from evaluation.models import Announcement, Approval, LeadershipDecision, Objection
+from evaluation.models import Announcement, Approval, Objection
 from evaluation.panel_views import _staff_application
 
 
@@ -37,14 +36,7 @@ def announcements(request):
 
 @page_permission("evaluation.staff_home")
 def open_publicity(request):
-    candidates = list(
-        Application.objects.filter(
-            status=Status.LEADERSHIP, leadership_decisions__decision=LeadershipDecision.Decision.APPROVE
-        )
-        .select_related("lead_unit")
-        .distinct()
-        .order_by("number")
-    )
+    candidates = list(workflow.approved_for_publicity().select_related("lead_unit").order_by("number"))
     last = Announcement.objects.order_by("-pk").first()
     initial = {}
     if last:
@@ -173,7 +165,10 @@ def approval_and_award(request, pk):
         if approval
         else None,
     )
-    award_form = AwardForm(request.POST if "award" in request.POST else None)
+    award_form = AwardForm(
+        request.POST if "award" in request.POST else None,
+        approval_date=approval.document_date if approval else None,
+    )
     try:
         if "record_approval" in request.POST and approval_form.is_valid():
             publicity.record_approval(

@@ -224,9 +224,7 @@ def preliminary(request, pk):
 @page_permission("evaluation.record_leadership")
 def leadership(request):
     """委主任办公会审定: one meeting's decisions on a batch of proposed applications."""
-    waiting = Application.objects.filter(status=Status.LEADERSHIP).exclude(
-        leadership_decisions__decision="approve"
-    )
+    waiting = workflow.waiting_for_leadership()
     if request.method == "POST":
         # Decisions posted for applications that left the stage meanwhile must reach the service, which
         # refuses the whole batch, rather than silently drop out of the form.

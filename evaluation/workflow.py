@@ -18,6 +18,7 @@ from applications.services import (
     application_link,
     check_allowed,
     district_users,
+    exclusion_refusal,
     lead_unit_users,
     move,
     record,
@@ -234,13 +235,36 @@ def record_leadership_meeting(
     if unknown:
         raise ActionRefused(_("审定结果无效：%(values)s") % {"values": "、".join(unknown)})
     applications = {a.pk: a for a in with_contents().filter(pk__in=list(decisions))}
-    not_waiting = [
-        str(a) for a in applications.values() if a.status != Status.LEADERSHIP or leadership_approved(a)
-    ]
+    waiting = set(waiting_for_leadership().filter(pk__in=list(decisions)).values_list("pk", flat=True))
+    not_waiting = [str(a) for a in applications.values() if a.pk not in waiting]
     if not_waiting or len(applications) != len(decisions):
         raise ActionRefused(
             _("以下申报不在“委主任办公会审定”阶段或已经审定，请刷新后重新选择："), details=not_waiting
         )
+    if meeting_date > timezone.localdate():
+        raise ActionRefused(
+            _("会议日期%(date)s晚于今天：只能记录已经召开的会议。") % {"date": f"{meeting_date:%Y-%m-%d}"}
+        )
+    proposed_later = [
+        _("%(name)s于%(date)s提请审定")
+        % {"name": a, "date": f"{timezone.localdate(a.stage_entered_at):%Y-%m-%d}"}
+        for a in applications.values()
+        if a.stage_entered_at and meeting_date < timezone.localdate(a.stage_entered_at)
+    ]
+    if proposed_later:
+        raise ActionRefused(
+            _("会议日期%(date)s早于申报提请审定的日期，这次会议不能审定它们：")
+            % {"date": f"{meeting_date:%Y-%m-%d}"},
+            details=proposed_later,
+        )
+    excluded = [
+        refusal
+        for pk, (decision, _comment) in decisions.items()
+        if decision == LeadershipDecision.Decision.APPROVE
+        and (refusal := exclusion_refusal(applications[pk], _("审定同意")))
+    ]
+    if excluded:
+        raise ActionRefused(_("以下申报不能审定同意："), details=excluded)
     meeting = LeadershipMeeting(
         meeting_date=meeting_date, title=title, recorded_by=user, minutes_name=minutes.name
     )
@@ -281,9 +305,28 @@ def _record_decisions(meeting, applications, decisions, user, ip):
 
 
 def leadership_approved(application) -> bool:
-    """Whether the latest 委主任办公会 decision on this application approved it (for opening publicity)."""
-    latest = application.leadership_decisions.order_by("-meeting__meeting_date", "-pk").first()
-    return latest is not None and latest.decision == LeadershipDecision.Decision.APPROVE
+    """Whether 委主任办公会 approved this application since it last entered the stage (for opening
+    publicity); a decision of an earlier pass through the stage does not count."""
+    return (
+        application.status == Status.LEADERSHIP
+        and LeadershipDecision.objects.of_current_pass().approvals().filter(application=application).exists()
+    )
+
+
+def waiting_for_leadership():
+    """Applications in 委主任办公会审定 without a decision of this pass (the leadership page's list)."""
+    return Application.objects.filter(status=Status.LEADERSHIP).exclude(
+        pk__in=LeadershipDecision.objects.of_current_pass().values("application")
+    )
+
+
+def approved_for_publicity():
+    """Applications approved by 委主任办公会 in this pass through the stage, waiting for publicity (the
+    publish page's list)."""
+    return Application.objects.filter(
+        status=Status.LEADERSHIP,
+        pk__in=LeadershipDecision.objects.of_current_pass().approvals().values("application"),
+    )
 
 
 # Every staff move, by transition name: the function and what its form asks for.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.decorators import page_permission
 from accounts.http import query_without_page
+from accounts.widgets import DateInput
 from applications.feedback import show_refusal
 from applications.models import ApplicationEvent, Policy
 from applications.services import ActionRefused
@@ -38,7 +39,7 @@ class NominationForm(forms.ModelForm):
         model = Nomination
         fields = ["kind", "nominated_on", "note"]
         widgets = {
-            "nominated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "nominated_on": DateInput(),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 
@@ -57,7 +58,7 @@ class NominationOutcomeForm(forms.Form):
     )
     outcome_date = forms.DateField(
         label=gettext_lazy("结果日期"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     outcome_document = forms.CharField(label=gettext_lazy("结果文件（文号）"), max_length=200, required=False)
     note = forms.CharField(

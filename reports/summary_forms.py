@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.widgets import DateInput
 from applications.uploads import inspect
 from reports.models import AnnualSummary
 
@@ -137,7 +138,7 @@ class OpenYearForm(forms.Form):
     due_date = forms.DateField(
         label=_("报送截止日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     confirm = forms.BooleanField(
         label=_("确认开启。开启后系统为每个应报送的创新中心建立年度总结草稿，并通知其牵头单位。")

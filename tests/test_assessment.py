@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -21,7 +22,7 @@ from applications.models import Application, Policy
 from applications.services import ActionRefused
 from centres import services as centre_services
 from centres.models import Centre, CentreEvent, Nomination
-from evaluation import panels
+from evaluation import comprehensive, panels, publicity, workflow
 from evaluation.models import Assignment, ScoreSheetTemplate
 from reports.assessment import (
     confirm,
@@ -33,9 +34,14 @@ from reports.assessment import (
 )
 from reports.models import AnnualSummary, Assessment, ReportingYear
 from tests.factories import (
+    PDF_BYTES,
     OrganisationFactory,
+    application_in,
+    application_in_publicity,
     awarded_centre,
+    complete_application,
     expert_with_profile,
+    expire_announcement,
     policy_version,
     submit_sheet,
     user_with_role,
@@ -526,6 +532,108 @@ def test_exclusion_blocks_a_new_application_until_the_date_and_not_after(lead):
     Centre.objects.filter(pk=centre.pk).update(excluded_until=today)
     application = application_services.create_draft(lead)
     assert application.lead_unit == organisation and application.status == "draft"
+
+
+def _exclusion_message(lead, until, action):
+    return (
+        f"牵头单位“{lead.organisation.name}”牵头的“重庆市甲创新中心”考核评估不合格，"
+        f"{until:%Y-%m-%d}前不纳入支持范围，不能{action}。"
+    )
+
+
+def test_a_draft_written_before_the_exclusion_cannot_be_submitted(lead):
+    draft = complete_application(lead_user=lead)  # written while the lead unit was not excluded
+    until = timezone.localdate() + datetime.timedelta(days=400)
+    excluded_centre(lead, until)
+
+    with pytest.raises(ActionRefused) as refused:
+        application_services.submit(draft, lead)
+
+    assert refused.value.message == _exclusion_message(lead, until, "提交")
+    draft.refresh_from_db()
+    assert (draft.status, draft.number, draft.revision) == ("draft", None, 0)
+    assert not draft.events.filter(action="submit").exists()
+
+
+def test_a_returned_plan_cannot_be_resubmitted_while_excluded(lead, staff):
+    returned = application_in("returned", staff=staff, lead_user=lead)
+    until = timezone.localdate() + datetime.timedelta(days=30)
+    excluded_centre(lead, until)
+
+    with pytest.raises(ActionRefused) as refused:
+        application_services.submit(returned, lead)
+
+    assert refused.value.message == _exclusion_message(lead, until, "重新提交")
+    assert Application.objects.get(pk=returned.pk).status == "returned"
+    # Withdrawing stays possible.
+    application_services.withdraw(returned, lead, reason="暂停支持期间撤回")
+    assert Application.objects.get(pk=returned.pk).status == "withdrawn"
+
+
+def test_the_submit_page_names_the_end_of_the_exclusion(client, lead):
+    draft = complete_application(lead_user=lead)
+    until = timezone.localdate() + datetime.timedelta(days=30)
+    excluded_centre(lead, until)
+    client.force_login(lead)
+
+    response = client.post(reverse("applications:submit", args=[draft.pk]), {"confirm": "on"}, follow=True)
+
+    assert response.status_code == 200
+    assert _exclusion_message(lead, until, "提交") in response.content.decode()
+    assert Application.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_staff_cannot_move_an_excluded_lead_units_plan_forward(lead, staff):
+    submitted = application_in("submitted", staff=staff, lead_user=lead)
+    comprehensive_one = application_in("comprehensive", staff=staff, lead_user=lead)
+    in_leadership = application_in("leadership", staff=staff, lead_user=lead)
+    until = timezone.localdate() + datetime.timedelta(days=30)
+    excluded_centre(lead, until)
+
+    with pytest.raises(ActionRefused) as refused:
+        workflow.start_preliminary(submitted, staff)
+    assert refused.value.message == _exclusion_message(lead, until, "受理并开始初审")
+    with pytest.raises(ActionRefused) as refused:
+        comprehensive.decide(Application.objects.get(pk=comprehensive_one.pk), staff, "recognise", reason="x")
+    assert refused.value.message == _exclusion_message(lead, until, "提请委主任办公会审定")
+    with pytest.raises(ActionRefused) as refused:
+        workflow.record_leadership_meeting(
+            staff,
+            meeting_date=timezone.localdate(),
+            title="委主任办公会",
+            minutes=ContentFile(PDF_BYTES, name="会议纪要.pdf"),
+            decisions={in_leadership.pk: ("approve", "")},
+        )
+    assert refused.value.details == [_exclusion_message(lead, until, "审定同意")]
+    assert [
+        Application.objects.get(pk=a.pk).status for a in (submitted, comprehensive_one, in_leadership)
+    ] == [
+        "submitted",
+        "comprehensive",
+        "leadership",
+    ]
+    assert not workflow.leadership_approved(Application.objects.get(pk=in_leadership.pk))
+    # Rejection stays possible.
+    workflow.reject(in_leadership, staff, "牵头单位考核不合格，暂停支持。")
+    assert Application.objects.get(pk=in_leadership.pk).status == "rejected"
+
+
+@pytest.mark.parametrize("chunk", [False, True], ids=["one-by-one", "shared-out-chunk"])
+def test_the_sweep_does_not_approve_a_plan_whose_lead_unit_was_excluded_during_publicity(lead, staff, chunk):
+    application, announcement = application_in_publicity(staff=staff, lead_user=lead)
+    until = timezone.localdate() + datetime.timedelta(days=30)
+    excluded_centre(lead, until)
+    expire_announcement(announcement)
+
+    counts = publicity.close_many([announcement.pk]) if chunk else publicity.close_expired()
+
+    assert counts == {"closed": 1, "approved": 0, "waiting": 1}
+    assert Application.objects.get(pk=application.pk).status == "publicity"
+    note = Notification.objects.get(recipient=staff, subject__startswith="待办理")
+    assert _exclusion_message(lead, until, "批复") in note.body
+    with pytest.raises(ActionRefused) as refused:
+        publicity.approve(Application.objects.get(pk=application.pk), staff)
+    assert refused.value.message == _exclusion_message(lead, until, "公示期满，予以批复")
 
 
 def test_a_past_exclusion_does_not_block(lead):

@@ -71,3 +71,35 @@ def test_production_refuses_to_start_without_the_keys_of_the_personal_data():
         )
         assert result.returncode != 0, extra
         assert message in result.stderr, result.stderr
+
+
+def _mail_settings(email_url):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.local", "EMAIL_URL": email_url})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings as s; print(s.EMAIL_BACKEND); print(s.EMAIL_FILE_PATH)",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_filemail_url_with_an_absolute_path_writes_to_that_absolute_folder():
+    # The README's own example: three slashes mean the absolute folder /var/mail, not ./var/mail.
+    backend, path = _mail_settings("filemail:///var/mail")
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert path == "/var/mail"
+
+
+def test_filemail_url_with_a_relative_path_is_under_the_checkout():
+    backend, path = _mail_settings("filemail://var/mail")
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert Path(path) == BASE_DIR / "var" / "mail"

@@ -178,7 +178,6 @@ def test_the_data_migration_encrypts_the_rows_stored_in_clear():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
     before = [("accounts", "0009_audit_actor_protect"), ("evaluation", "0006_announcement_due_index")]
-    after = [("accounts", "0011_encrypt_personal_phones"), ("evaluation", "0007_encrypt_objector_identity")]
     executor.migrate(before)
     # As a database of today's main holds them:
     assert raw("evaluation_objection", "id_number, phone", objection.pk) == (ID_NUMBER, PHONE)
@@ -188,7 +187,7 @@ def test_the_data_migration_encrypts_the_rows_stored_in_clear():
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(after)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # forward again through the encrypting migrations
 
     id_number, phone, id_hash = raw("evaluation_objection", "id_number, phone, id_number_hash", objection.pk)
     assert id_number.startswith("fernet:") and phone.startswith("fernet:")

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -42,7 +43,7 @@ from applications.models import Application, ApplicationEvent, Field, Policy, St
 from applications.services import ActionRefused
 from centres.models import Centre
 from config import public_cache
-from evaluation import publicity
+from evaluation import comprehensive, publicity, workflow
 from evaluation.models import (
     Announcement,
     AnnouncementEntry,
@@ -61,6 +62,7 @@ from tests.factories import (
     application_in_leadership_approved,
     application_in_publicity,
     applications_in_expired_publicity,
+    declare_unknown_years,
     enter_statutory_holidays,
     expire_announcement,
     open_announcement,
@@ -83,6 +85,13 @@ def at(year, month, day, hour=10, minute=0, tz=SHANGHAI):
 def end_of(year, month, day):
     """The end of a working day in China: 23:59:59.999999 Asia/Shanghai."""
     return datetime.combine(date(year, month, day), time.max, tzinfo=SHANGHAI)
+
+
+def open_at(staff, applications, starts_at, **kwargs) -> Announcement:
+    """Open an announcement as staff would have at the moment it starts: the clock travels to ``starts_at``
+    for the call (a period may not start in the past), so working days can be counted from any date."""
+    with time_machine.travel(starts_at, tick=False):
+        return open_announcement(staff, applications, starts_at=starts_at, **kwargs)
 
 
 def reload(application) -> Application:
@@ -240,7 +249,7 @@ def test_open_publicity_ends_at_the_end_of_the_fifth_working_day(staff, starts_a
     assert Policy.current().publicity_working_days == 5
     application = application_in_leadership_approved(staff=staff)
 
-    announcement = open_announcement(staff, [application], starts_at=starts_at)
+    announcement = open_at(staff, [application], starts_at)
 
     stored = Announcement.objects.get(pk=announcement.pk)
     assert stored.ends_at == expected
@@ -254,11 +263,12 @@ def test_open_publicity_ends_at_the_end_of_the_fifth_working_day(staff, starts_a
 
 @pytest.mark.django_db
 def test_the_number_of_working_days_comes_from_the_policy(staff):
-    policy_version(publicity_working_days=7)
+    with time_machine.travel(at(2025, 9, 1)):  # in force when the period below opens
+        policy_version(publicity_working_days=7)
     application = application_in_leadership_approved(staff=staff)
     # Fri 26 Sep (1), Sun 28 make-up (2), Mon 29 (3), Tue 30 (4), 1-8 Oct off, Thu 9 (5), Fri 10 (6),
     # Sat 11 Oct make-up (7).
-    announcement = open_announcement(staff, [application], starts_at=at(2025, 9, 26))
+    announcement = open_at(staff, [application], at(2025, 9, 26))
     stored = Announcement.objects.get(pk=announcement.pk)
     assert (stored.working_days, stored.ends_at) == (7, end_of(2025, 10, 11))
 
@@ -282,7 +292,7 @@ def test_a_period_reaching_an_unknown_year_is_refused_naming_it_and_nothing_is_w
     # Mon 28 Dec 2026 (1), Tue 29 (2), Wed 30 (3), Thu 31 (4); the fifth would be in January 2027, a year
     # neither the package nor staff know.
     with pytest.raises(ActionRefused) as refused:
-        open_announcement(staff, [application], starts_at=at(2026, 12, 28, 9))
+        open_at(staff, [application], at(2026, 12, 28, 9))
 
     assert "2027" in refused.value.message
     assert _written(application) == before
@@ -298,25 +308,91 @@ def test_once_staff_enter_the_next_year_the_same_period_is_counted_with_their_ho
     )
     enter_statutory_holidays(2027, skip=["元旦"])
     # Mon 28 Dec (1) .. Thu 31 Dec (4), Fri 1 Jan 2027 off (staff entry), Sat/Sun rest, Mon 4 Jan 2027 (5).
-    announcement = open_announcement(staff, [application], starts_at=at(2026, 12, 28, 9))
+    announcement = open_at(staff, [application], at(2026, 12, 28, 9))
     assert Announcement.objects.get(pk=announcement.pk).ends_at == end_of(2027, 1, 4)
+
+
+def publish_form(application, starts_at: str) -> dict:
+    """The POST of the publish page for one application."""
+    return {
+        "title": "关于拟认定创新中心的公示",
+        "list_type": "recognise",
+        "starts_at": starts_at,
+        **ANNOUNCEMENT_CONTACTS,
+        "applications": [str(application.pk)],
+        "confirm": "on",
+    }
+
+
+@pytest.mark.django_db
+def test_a_period_cannot_start_before_the_present_minute(staff):
+    application = application_in_leadership_approved(staff=staff)
+    declare_unknown_years(timezone.localdate())
+    before = _written(application)
+
+    with pytest.raises(ActionRefused) as refused:
+        open_announcement(staff, [application], starts_at=timezone.now() - timedelta(minutes=2))
+
+    assert "早于当前时间" in refused.value.message
+    assert _written(application) == before
+
+
+@pytest.mark.django_db
+def test_a_period_may_start_within_the_present_minute_or_later_and_ends_from_its_start(staff):
+    first, second = (application_in_leadership_approved(staff=staff) for _ in range(2))
+    now = at(2026, 12, 4, 10, 0) + timedelta(seconds=40)
+    with time_machine.travel(now, tick=False):
+        # The minute the publish page offers (seconds dropped) is "now"; so is leaving the start empty.
+        this_minute = open_announcement(staff, [first], starts_at=at(2026, 12, 4, 10, 0))
+        empty = publicity.open_publicity(
+            staff, [second], title="关于立即开始的公示", list_type="recognise", **ANNOUNCEMENT_CONTACTS
+        )
+    assert this_minute.starts_at == at(2026, 12, 4, 10, 0)
+    assert empty.starts_at == now
+    # Fri 4 Dec (1), Mon 7 (2), Tue 8 (3), Wed 9 (4), Thu 10 Dec (5).
+    assert this_minute.ends_at == empty.ends_at == end_of(2026, 12, 10)
+
+
+@pytest.mark.django_db
+def test_the_publish_page_refuses_a_start_in_the_past_on_the_field_and_keeps_what_was_typed(client, staff):
+    application = application_in_leadership_approved(staff=staff)
+    client.force_login(staff)
+    with time_machine.travel(at(2026, 12, 4, 10, 0), tick=False):
+        response = client.post(
+            reverse("evaluation:publicity_new"), publish_form(application, "2026-11-01T09:00")
+        )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["starts_at"] == [
+        "公示开始时间2026-11-01 09:00早于当前时间2026-12-04 10:00：公示期必须从现在或今后开始，"
+        "否则异议期会缩短甚至没有。请留空（立即开始）或选择今后的时间。"
+    ]
+    html = response.content.decode()
+    assert "早于当前时间" in html and 'value="2026-11-01T09:00"' in html
+    assert not Announcement.objects.exists()
+    assert reload(application).status == Status.LEADERSHIP
+
+
+@pytest.mark.django_db
+def test_the_publish_page_with_an_empty_start_opens_the_period_now(client, staff):
+    application = application_in_leadership_approved(staff=staff)
+    client.force_login(staff)
+    with time_machine.travel(at(2026, 12, 4, 10, 0), tick=False):
+        response = client.post(reverse("evaluation:publicity_new"), publish_form(application, ""))
+    announcement = Announcement.objects.get()
+    assert response.status_code == 302
+    assert (announcement.starts_at, announcement.ends_at) == (at(2026, 12, 4, 10, 0), end_of(2026, 12, 10))
+    assert reload(application).status == Status.PUBLICITY
 
 
 @pytest.mark.django_db
 def test_the_publish_page_shows_the_unknown_year_refusal(client, staff):
     application = application_in_leadership_approved(staff=staff)
     client.force_login(staff)
-    response = client.post(
-        reverse("evaluation:publicity_new"),
-        {
-            "title": "关于拟认定创新中心的公示",
-            "list_type": "recognise",
-            "starts_at": "2026-12-28T09:00",
-            **ANNOUNCEMENT_CONTACTS,
-            "applications": [str(application.pk)],
-            "confirm": "on",
-        },
-    )
+    with time_machine.travel(at(2026, 12, 28, 8), tick=False):
+        response = client.post(
+            reverse("evaluation:publicity_new"), publish_form(application, "2026-12-28T09:00")
+        )
     assert response.status_code == 200
     assert "尚未录入2027年的法定节假日和调休安排" in response.content.decode()
     assert not Announcement.objects.exists()
@@ -373,7 +449,7 @@ def test_the_list_shows_exactly_the_open_announcements_as_current(client, staff)
 @pytest.mark.django_db
 def test_the_announcement_page_shows_what_the_rules_require(client, staff):
     application = application_in_leadership_approved(staff=staff, centre_name="重庆市轻量化材料创新中心")
-    announcement = open_announcement(staff, [application], starts_at=timezone.now() - timedelta(hours=1))
+    announcement = open_at(staff, [application], timezone.now() - timedelta(hours=1))
 
     html = client.get(detail_url(announcement)).content.decode()
 
@@ -1135,6 +1211,101 @@ def test_sending_back_needs_an_upheld_objection(staff, verdict):
     assert reload(application).status == Status.PUBLICITY
 
 
+def _back_in_leadership_after_an_upheld_objection(staff) -> Application:
+    """Approved by a first 委主任办公会, publicised, an objection upheld, sent back to 综合评估, decided
+    again and so proposed to 委主任办公会审定 a second time."""
+    application, announcement = application_in_publicity(staff=staff)
+    objection = lodge(announcement.entries.get())
+    expire_announcement(announcement)
+    publicity.close_expired()
+    publicity.resolve_objection(objection, staff, Objection.State.UPHELD, "研发人员数确有虚报。")
+    publicity.send_back_after_objection(reload(application), staff, comment="异议成立，重新评估。")
+    comprehensive.decide(reload(application), staff, "recognise", reason="核减研发人员后重新评估。")
+    application = reload(application)
+    assert application.status == Status.LEADERSHIP
+    assert application.leadership_decisions.filter(decision="approve").count() == 1  # the first pass's
+    return application
+
+
+def _second_meeting(staff, application, day=None):
+    return workflow.record_leadership_meeting(
+        staff,
+        meeting_date=day or timezone.localdate(),
+        title="委主任办公会（再次审定）",
+        minutes=SimpleUploadedFile("会议纪要.pdf", PDF_BYTES, content_type="application/pdf"),
+        decisions={application.pk: ("approve", "")},
+    )
+
+
+@pytest.mark.django_db
+def test_a_second_pass_through_the_leadership_needs_a_new_approval(staff):
+    application = _back_in_leadership_after_an_upheld_objection(staff)
+
+    # The first meeting's approval no longer counts: no publicity on it.
+    assert workflow.leadership_approved(application) is False
+    assert list(workflow.approved_for_publicity()) == []
+    assert list(workflow.waiting_for_leadership()) == [application]
+    with pytest.raises(ActionRefused) as refused:
+        open_announcement(staff, [application])
+    assert refused.value.details == [f"{application}尚未经委主任办公会审定同意。"]
+    assert reload(application).status == Status.LEADERSHIP
+
+    # A new meeting can be recorded, and then publicity opens again.
+    _second_meeting(staff, application)
+    assert workflow.leadership_approved(reload(application)) is True
+    assert list(workflow.approved_for_publicity()) == [application]
+    assert list(workflow.waiting_for_leadership()) == []
+    announcement = open_announcement(staff, [reload(application)])
+    assert reload(application).status == Status.PUBLICITY
+    assert announcement.entries.get().application_id == application.pk
+
+
+@pytest.mark.django_db
+def test_the_pages_of_a_second_pass_ask_for_a_new_leadership_decision(client, staff):
+    application = _back_in_leadership_after_an_upheld_objection(staff)
+    client.force_login(staff)
+
+    publish = client.get(reverse("evaluation:publicity_new"))
+    assert publish.context["candidates"] == []
+    assert "没有经委主任办公会审定同意、等待公示的申报。" in publish.content.decode()
+    page = client.get(reverse("evaluation:application", args=[application.pk])).content.decode()
+    assert "委主任办公会已审定同意，待公示" not in page
+    leadership = client.get(reverse("evaluation:leadership")).content.decode()
+    assert f'name="decision_{application.pk}"' in leadership
+
+    response = client.post(
+        reverse("evaluation:leadership"),
+        {
+            "title": "委主任办公会（再次审定）",
+            "meeting_date": timezone.localdate().isoformat(),
+            "minutes": SimpleUploadedFile("会议纪要.pdf", PDF_BYTES, content_type="application/pdf"),
+            "confirm": "on",
+            f"decision_{application.pk}": "approve",
+            f"comment_{application.pk}": "",
+        },
+    )
+    assert response.status_code == 302
+    assert application.leadership_decisions.filter(decision="approve").count() == 2
+    assert client.get(reverse("evaluation:publicity_new")).context["candidates"] == [application]
+
+
+@pytest.mark.django_db
+def test_a_meeting_dated_before_the_second_proposal_or_in_the_future_cannot_approve_it(staff):
+    application = _back_in_leadership_after_an_upheld_objection(staff)
+    today = timezone.localdate()
+
+    with pytest.raises(ActionRefused) as refused:
+        _second_meeting(staff, application, day=today - timedelta(days=1))
+    assert refused.value.message == (
+        f"会议日期{today - timedelta(days=1):%Y-%m-%d}早于申报提请审定的日期，这次会议不能审定它们："
+    )
+    assert refused.value.details == [f"{application}于{today:%Y-%m-%d}提请审定"]
+    with pytest.raises(ActionRefused, match="晚于今天：只能记录已经召开的会议"):
+        _second_meeting(staff, application, day=today + timedelta(days=1))
+    assert workflow.leadership_approved(reload(application)) is False
+    assert application.leadership_decisions.count() == 1
+
+
 @pytest.mark.django_db
 def test_the_sweep_leaves_an_application_that_left_publicity_meanwhile(staff):
     from evaluation import workflow
@@ -1628,6 +1799,95 @@ def test_the_awarded_centre_is_in_the_public_directory_and_has_its_page(client, 
         "培育试点",
     ):
         assert text in page.content.decode(), text
+
+
+@pytest.mark.django_db
+def test_the_award_date_is_not_before_the_approval_nor_in_the_future(staff):
+    application = application_approved(staff=staff)
+    publicity.record_approval(
+        application, staff, document_number="渝经信发〔2026〕40号", document_date=date(2026, 11, 20)
+    )
+    before = _award_state(application)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    with pytest.raises(ActionRefused) as refused:
+        publicity.award(
+            reload(application), staff, plaque_number="CQZZCX-2026-040", award_date=date(2020, 1, 1)
+        )
+    assert refused.value.message == "授牌日期2020-01-01早于批复日期2026-11-20：授牌须在批复之后。"
+    with pytest.raises(ActionRefused, match=f"授牌日期{tomorrow:%Y-%m-%d}晚于今天"):
+        publicity.award(reload(application), staff, plaque_number="CQZZCX-2026-040", award_date=tomorrow)
+    assert _award_state(application) == before
+
+    # On the day of the approval itself it is accepted.
+    centre = publicity.award(
+        reload(application), staff, plaque_number="CQZZCX-2026-040", award_date=date(2026, 11, 20)
+    )
+    assert (centre.approval_date, centre.award_date) == (date(2026, 11, 20), date(2026, 11, 20))
+
+
+@pytest.mark.django_db
+def test_an_approval_cannot_be_dated_in_the_future(staff):
+    application = application_approved(staff=staff)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ActionRefused, match=f"批复日期{tomorrow:%Y-%m-%d}晚于今天"):
+        publicity.record_approval(
+            application, staff, document_number="渝经信发〔2026〕41号", document_date=tomorrow
+        )
+    assert not Approval.objects.filter(application=application).exists()
+
+
+@pytest.mark.django_db
+def test_a_centre_is_never_created_with_an_award_before_its_approval(staff):
+    from centres.services import create_centre
+
+    application = application_approved(staff=staff)
+    with pytest.raises(ActionRefused, match="早于批复日期"):
+        create_centre(
+            application,
+            staff,
+            approval_number="渝经信发〔2026〕42号",
+            approval_date=date(2026, 12, 1),
+            plaque_number="CQZZCX-2026-042",
+            award_date=date(2020, 1, 1),
+        )
+    assert not Centre.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_staff_page_refuses_wrong_dates_on_their_fields_and_keeps_what_was_typed(client, staff):
+    application = application_approved(staff=staff)
+    url = reverse("evaluation:approval", args=[application.pk])
+    client.force_login(staff)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    response = client.post(
+        url,
+        {
+            "record_approval": "",
+            "document_number": "渝经信发〔2026〕43号",
+            "document_date": tomorrow.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "晚于今天" in response.context["approval_form"].errors["document_date"][0]
+    assert not Approval.objects.exists()
+
+    client.post(
+        url, {"record_approval": "", "document_number": "渝经信发〔2026〕43号", "document_date": "2026-11-20"}
+    )
+    response = client.post(
+        url, {"award": "", "plaque_number": "CQZZCX-2026-043", "award_date": "2020-01-01", "confirm": "on"}
+    )
+    assert response.status_code == 200
+    assert response.context["award_form"].errors["award_date"] == [
+        "授牌日期2020-01-01早于批复日期2026-11-20：授牌须在批复之后。"
+    ]
+    html = response.content.decode()
+    assert 'value="CQZZCX-2026-043"' in html and 'value="2020-01-01"' in html
+    assert 'min="2026-11-20"' in html
+    assert not Centre.objects.exists()
+    assert reload(application).status == Status.APPROVED
 
 
 @pytest.mark.django_db

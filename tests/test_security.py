@@ -10,6 +10,7 @@ import datetime
 import io
 import re
 import runpy
+from pathlib import Path
 
 import pytest
 import redis
@@ -41,7 +42,7 @@ from accounts.security import (
     password_expired,
 )
 from accounts.tasks import purge_audit_log
-from applications.models import ApplicationEvent, Policy
+from applications.models import ApplicationEvent, ApplicationVersion, Policy
 from applications.uploads import inspect, safe_name
 from evaluation import publicity
 from evaluation.models import Objection
@@ -50,13 +51,16 @@ from tests.factories import (
     TEST_PASSWORD,
     ApplicationFactory,
     application_in,
+    application_in_leadership_approved,
     application_in_publicity,
+    awarded_centre,
     objection_evidence,
     policy_version,
     user_with_role,
     valid_id_number,
 )
 
+ARCHITECTURE = Path(__file__).resolve().parent.parent / "docs" / "ARCHITECTURE.md"
 LOGIN = "/accounts/login/"
 LOCKED_TEXT = "账号已暂时锁定"
 TWO_FACTOR_ROLES = ["commission_staff", "expert", "system_admin", "security_admin", "audit_admin"]
@@ -687,6 +691,70 @@ def test_an_old_audit_record_can_be_deleted_but_never_changed_in_sql():
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM accounts_auditevent WHERE id = %s", [pk])
         assert cursor.rowcount == 1
+
+
+def _history_rows() -> dict:
+    """One row of each append-only table, written through the real steps: {model: pk}."""
+    from centres import services as centre_services
+    from centres.models import CentreEvent
+    from evaluation.models import LeadershipDecision, LeadershipMeeting
+
+    application = application_in_leadership_approved()
+    centre = awarded_centre()
+    return {
+        ApplicationEvent: ApplicationEvent.objects.filter(application=application).latest("pk").pk,
+        ApplicationVersion: ApplicationVersion.objects.get(application=application).pk,
+        CentreEvent: centre_services.add_event(centre, "excluded", None, "考核不合格（至2029-12-04）").pk,
+        LeadershipMeeting: LeadershipMeeting.objects.get().pk,
+        LeadershipDecision: LeadershipDecision.objects.get(application=application).pk,
+    }
+
+
+def _row(model, pk) -> dict:
+    return model.objects.filter(pk=pk).values().get()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {table} SET id = -id WHERE id = %s", "DELETE FROM {table} WHERE id = %s"]
+)
+def test_the_database_refuses_raw_sql_changes_to_every_history_table(statement):
+    for model, pk in _history_rows().items():
+        before = _row(model, pk)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement.format(table=model._meta.db_table), [pk])
+        assert _row(model, pk) == before, model
+
+
+@pytest.mark.django_db
+def test_queryset_update_and_delete_of_the_centre_history_are_refused_by_the_database():
+    from centres.models import CentreEvent
+
+    pk = _history_rows()[CentreEvent]
+    before = _row(CentreEvent, pk)
+    with pytest.raises(DatabaseError, match="the centre history is append-only"), transaction.atomic():
+        CentreEvent.objects.filter(pk=pk).update(comment="改写：未被排除")
+    with pytest.raises(DatabaseError, match="the centre history is append-only"), transaction.atomic():
+        CentreEvent.objects.filter(pk=pk).delete()
+    assert _row(CentreEvent, pk) == before
+
+
+@pytest.mark.django_db
+def test_the_protected_tables_are_the_ones_the_architecture_notes_list():
+    documented = set(re.findall(r"^\| ((?:`\w+`(?:, )?)+)", ARCHITECTURE.read_text(), flags=re.M))
+    documented = {name for cell in documented for name in re.findall(r"`(\w+)`", cell)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+            "WHERE NOT tgisinternal AND tgname LIKE 'pgtrigger_%%'"
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+    assert protected == documented
+    assert {"accounts_auditevent", "applications_applicationevent", "centres_centreevent"} <= protected
 
 
 @pytest.mark.django_db

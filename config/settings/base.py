@@ -5,6 +5,7 @@ Modes: ``config.settings.local`` (the demo / development default of ``manage.py`
 """
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_celery_beat",
+    "pgtrigger",
     "django_fsm",  # for manage.py graph_transitions
     "axes",
     "django_otp",
@@ -304,8 +306,14 @@ STORAGES = {
 }
 
 # --- E-mail ---------------------------------------------------------------------------------------------
-# EMAIL_URL examples: smtp+tls://user:password@smtp.example.gov.cn:587, consolemail://, filemail:///path
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_URL examples: smtp+tls://user:password@smtp.example.gov.cn:587, consolemail://, filemail:///var/mail
+# The path of a filemail:// URL is the folder as written: filemail:///var/mail is the absolute /var/mail
+# (django-environ drops the leading slash), filemail://var/mail is var/mail under the checkout.
+_EMAIL_URL = env("EMAIL_URL", default="consolemail://")
+vars().update(env.email_url_config(_EMAIL_URL))
+if _EMAIL_URL.startswith("filemail:"):
+    _mail_url = urlsplit(_EMAIL_URL)
+    EMAIL_FILE_PATH = str(BASE_DIR / unquote(_mail_url.netloc + _mail_url.path))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="重庆市制造业创新中心管理平台 <noreply@cqmic.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
