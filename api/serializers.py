@@ -2,11 +2,10 @@
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from applications.models import Application
+from applications.models import Application, Outcome
 from centres.models import Centre
 from evaluation.models import Announcement, AnnouncementEntry
 from reports.models import AnnualSummary, Assessment
@@ -84,9 +83,10 @@ class CentreSerializer(serializers.ModelSerializer):
             "url",
         ]
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(
+        serializers.DateField(allow_null=True, help_text="仍在暂停支持期内时为暂停支持的截止日期，否则为空")
+    )
     def get_excluded_until(self, centre):
-        """The end of an exclusion that is still running (暂停支持至), else null."""
         return centre.excluded_until if centre.is_excluded(timezone.localdate()) else None
 
     def get_url(self, centre) -> str:
@@ -98,6 +98,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     lead_unit = serializers.CharField(source="lead_unit.name")
     district = serializers.CharField(source="district.name", allow_null=True, default=None)
     status_label = serializers.CharField(source="get_status_display")
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
     total_investment = serializers.DecimalField(
         max_digits=14, decimal_places=2, allow_null=True, read_only=True
     )
@@ -125,8 +126,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "eligible",
         ]
 
-    def get_eligible(self, application) -> bool | None:
-        """Whether the eight basic conditions were met at the last submission (null before one)."""
+    @extend_schema_field(
+        serializers.BooleanField(allow_null=True, help_text="最近一次提交时是否符合全部基本条件")
+    )
+    def get_eligible(self, application):
         return (application.eligibility or {}).get("passed")
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from api import opendata, views
@@ -15,6 +15,9 @@ urlpatterns = [
     path("v1/applications/", views.ApplicationList.as_view(), name="applications"),
     path("v1/summaries/", views.SummaryList.as_view(), name="summaries"),
     path("v1/assessments/", views.AssessmentList.as_view(), name="assessments"),
+    re_path(
+        r"^.*$", views.not_found, name="not_found"
+    ),  # a JSON 404 for any other address under /api/, never a page
 ]
 
 open_data_patterns = (

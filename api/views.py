@@ -5,7 +5,9 @@ from functools import wraps
 
 import django_filters
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers
 
@@ -24,6 +26,7 @@ ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
 REFUSED = {
     400: OpenApiResponse(description="参数无效（JSON：各参数及其错误）"),
     429: OpenApiResponse(ERROR, description="调用过于频繁"),
+    401: OpenApiResponse(ERROR, description="提供的令牌无效、已吊销或已过期（公开接口也可不带令牌）"),
 }
 TOKEN_REFUSED = {
     **REFUSED,
@@ -117,7 +120,7 @@ class AnnouncementList(AuditedMixin, generics.ListAPIView):
     get=extend_schema(
         summary="一则公示公告",
         tags=["公开"],
-        responses={200: s.AnnouncementSerializer, 404: ERROR, 429: REFUSED[429]},
+        responses={200: s.AnnouncementSerializer, 404: ERROR, 429: REFUSED[429], 401: REFUSED[401]},
     )
 )
 class AnnouncementDetail(AuditedMixin, generics.RetrieveAPIView):
@@ -149,7 +152,7 @@ class CentreList(AuditedMixin, generics.ListAPIView):
     get=extend_schema(
         summary="一个创新中心（含已撤销称号的）",
         tags=["公开"],
-        responses={200: s.CentreSerializer, 404: ERROR, 429: REFUSED[429]},
+        responses={200: s.CentreSerializer, 404: ERROR, 429: REFUSED[429], 401: REFUSED[401]},
     )
 )
 class CentreDetail(AuditedMixin, generics.RetrieveAPIView):
@@ -235,3 +238,7 @@ class AssessmentList(AuditedMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return Assessment.objects.select_related("centre").order_by("-due_on", "pk")
+
+
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": _("没有这个接口或记录。")}, status=404)
