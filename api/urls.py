@@ -15,9 +15,8 @@ urlpatterns = [
     path("v1/applications/", views.ApplicationList.as_view(), name="applications"),
     path("v1/summaries/", views.SummaryList.as_view(), name="summaries"),
     path("v1/assessments/", views.AssessmentList.as_view(), name="assessments"),
-    re_path(
-        r"^.*$", views.not_found, name="not_found"
-    ),  # a JSON 404 for any other address under /api/, never a page
+    # a JSON 404 for any other address under /api/, never an HTML page
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]
 
 open_data_patterns = (
