@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import get_usage
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -17,9 +18,9 @@ from api import tokens
 log = logging.getLogger(__name__)
 
 REFUSALS = {
-    "invalid": _("API令牌无效。"),
-    "revoked": _("API令牌已吊销。"),
-    "expired": _("API令牌已过期，请联系系统管理员重新签发。"),
+    "invalid": gettext_lazy("API令牌无效。"),
+    "revoked": gettext_lazy("API令牌已吊销。"),
+    "expired": gettext_lazy("API令牌已过期，请联系系统管理员重新签发。"),
 }
 
 
