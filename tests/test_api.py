@@ -302,6 +302,8 @@ def test_the_notice_carries_a_qr_code_to_a_page_with_the_current_status(client):
     code = VerificationCode.objects.get(application=centre.application, kind="approval_notice")
     assert 'id="verify-qr"' in page and f"/verify/{code.token}/" in page
     assert len(code.token) >= 43  # 32 random bytes
+    pdf = client.get(reverse("evaluation:approval_notice", args=[centre.application_id]) + "?format=pdf")
+    assert b"/Subtype /Image" in pdf.content  # the QR code is printed in the PDF as well
     client.get(reverse("evaluation:approval_notice", args=[centre.application_id]))
     assert VerificationCode.objects.filter(application=centre.application).count() == 1  # same code again
     client.logout()
