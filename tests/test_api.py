@@ -254,6 +254,24 @@ def test_the_system_administrator_issues_a_token_in_the_back_office(client, acco
     assert any(f"cqmic_{token.prefix}_" in m for m in shown)
     raw = next(m for m in shown if "cqmic_" in m).split("：", 1)[1]
     assert client.get(reverse("api:summaries"), **bearer(raw)).status_code == 200
+    assert client.get(reverse("admin:api_apitoken_change", args=[token.pk])).status_code == 200
+    too_far = timezone.localtime() + datetime.timedelta(days=400)
+    refused = client.post(
+        reverse("admin:api_apitoken_add"),
+        {
+            "account": account.pk,
+            "scopes": [Scope.CENTRES],
+            "expires_at_0": too_far.strftime("%Y-%m-%d"),
+            "expires_at_1": too_far.strftime("%H:%M:%S"),
+        },
+    )
+    assert refused.status_code == 200 and "有效期最长" in refused.content.decode()
+    assert ApiToken.objects.count() == 1
+    client.post(
+        reverse("admin:api_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert client.get(reverse("api:summaries"), **bearer(raw)).status_code == 401
     client.force_login(user_with_role(Role.COMMISSION_STAFF, is_staff=True))
     assert client.get(reverse("admin:api_apitoken_add")).status_code == 403
 
