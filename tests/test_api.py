@@ -371,3 +371,21 @@ def test_staff_revoke_a_code_in_the_back_office_with_a_reason(client):
     client.post(changelist, {"action": "revoke", "_selected_action": [code.pk], "reason": "伪造风险"})
     code.refresh_from_db()
     assert code.revoked_at is not None and code.revoke_reason == "伪造风险"
+
+
+def test_a_notice_approved_before_the_award_says_so(client):
+    from applications.models import Application
+    from tests.factories import complete_application
+
+    application = complete_application()
+    Application.objects.filter(pk=application.pk).update(status="approved")
+    Approval.objects.create(
+        application=application,
+        document_number="渝经信发〔2026〕3号",
+        document_date=datetime.date(2026, 11, 20),
+        recorded_by=application.created_by,
+    )
+    code = verification.code_for(application, VerificationCode.Kind.APPROVAL_NOTICE)
+    page = client.get(reverse("verify:document", args=[code.token])).content.decode()
+    assert application.centre_name in page and "渝经信发〔2026〕3号" in page
+    assert 'data-status="approved"' in page
