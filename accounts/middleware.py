@@ -113,3 +113,18 @@ class IdleTimeoutMiddleware:
             if now - session.get("_seen", 0) >= settings.SESSION_RENEW_SECONDS:
                 session["_seen"] = now  # marks the session modified: saved with a fresh expiry
         return self.get_response(request)
+
+
+class NulInQueryMiddleware:
+    """A query parameter holding a NUL character is refused with 400: PostgreSQL cannot take it, and not
+    every reader of the query is a form field that refuses it (the admin's search box passes it on)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            from django.http import HttpResponseBadRequest
+
+            return HttpResponseBadRequest("NUL character in the query string", content_type="text/plain")
+        return self.get_response(request)

@@ -48,6 +48,8 @@ def cached_public_page(view):
             response["X-Cache"] = "hit"
             return response
         response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()  # a template or API response: its content is what is cached
         if response.status_code == 200 and not response.cookies and not getattr(response, "streaming", False):
             try:
                 cache.set(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from accounts.views import set_language
+from api.urls import open_data_patterns
 from config.health import healthz
 
 admin.site.site_header = _("重庆市制造业创新中心管理平台 · 后台管理")
@@ -19,6 +20,9 @@ urlpatterns = [
     path("announcements/", include("evaluation.public_urls")),
     path("centres/", include("centres.urls")),
     path("after-award/", include("reports.urls")),
+    path("api/", include("api.urls")),
+    path("open-data/", include(open_data_patterns)),
+    path("verify/", include("evaluation.verify_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Only the picture of django-simple-captcha (no audio, no refresh): the sign-in form's CAPTCHA.
     path("captcha/image/<str:key>/", captcha_image, {"scale": 1}, name="captcha-image"),

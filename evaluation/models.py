@@ -723,3 +723,44 @@ class Approval(models.Model):
 
     def __str__(self):
         return self.document_number
+
+
+class VerificationCode(ChoiceLabelsMixin, models.Model):
+    """The unguessable token behind the QR code of a printed document (the approval notice, the plaque
+    sheet): ``/verify/<token>/`` shows the document's number and date and the centre's current status.
+    Revoking it (a document reissued, lost or forged) makes the address a plain "not found"."""
+
+    class Kind(models.TextChoices):
+        APPROVAL_NOTICE = "approval_notice", _("批复通知")
+        PLAQUE = "plaque", _("牌匾")
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="verification_codes"
+    )
+    kind = models.CharField(_("文件"), max_length=20, choices=Kind.choices)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    revoke_reason = models.CharField(_("吊销理由"), max_length=200, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("防伪核验码")
+        verbose_name_plural = _("防伪核验码")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_verification_code_per_document",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.kind}"

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +18,10 @@ from accounts import stash
 from accounts.http import client_ip
 from applications.models import Policy
 from applications.services import ActionRefused
+from centres.models import Centre
 from config.public_cache import cached_public_page
-from evaluation import publicity
-from evaluation.models import Announcement, AnnouncementEntry
+from evaluation import publicity, verification
+from evaluation.models import Announcement, AnnouncementEntry, VerificationCode
 from evaluation.public_forms import ObjectionForm
 
 log = logging.getLogger(__name__)
@@ -146,3 +148,34 @@ def _failures(request, count=False) -> int:
         log.warning("objection failure count unavailable: %s", error)
         return 0
     return usage["count"] if usage else 0
+
+
+def verify_document(request, token):
+    """A printed document's QR code lands here: the centre, the document's number and date, and the centre's
+    status today. A wrong or revoked token is a plain 404 that says nothing more."""
+    code = verification.find(token)
+    if code is None:
+        raise Http404
+    application = code.application
+    centre = Centre.objects.filter(application=application).first()
+    approval = getattr(application, "approval", None)
+    if code.kind == VerificationCode.Kind.PLAQUE and centre is not None:
+        number, date = centre.plaque_number, centre.award_date
+    else:
+        number, date = (approval.document_number, approval.document_date) if approval else ("", None)
+    response = render(
+        request,
+        "announcements/verify.html",
+        {
+            "page_title": _("文件核验"),
+            "code": code,
+            "application": application,
+            "centre": centre,
+            "number": number,
+            "date": date,
+            "today": timezone.localdate(),
+        },
+    )
+    response["Cache-Control"] = "no-store"  # the status is today's
+    response["X-Robots-Tag"] = "noindex"
+    return response

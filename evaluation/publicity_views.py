@@ -5,6 +5,7 @@ from collections import Counter
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -15,9 +16,9 @@ from accounts.security import recent_password_required
 from applications.feedback import show_refusal
 from applications.services import ActionRefused
 from config.pdf import pdf_response
-from evaluation import publicity, workflow
+from evaluation import publicity, verification, workflow
 from evaluation.forms import ApprovalForm, AwardForm, OpenPublicityForm, ResolveObjectionForm
-from evaluation.models import Announcement, Approval, Objection
+from evaluation.models import Announcement, Approval, Objection, VerificationCode
 from evaluation.panel_views import _staff_application
 
 
@@ -209,9 +210,30 @@ def approval_notice(request, pk):
     """The approval notice, laid out as an official document, for printing."""
     application = _staff_application(request, pk)
     approval = get_object_or_404(Approval, application=application)
-    context = {"page_title": _("批复通知"), "application": application, "approval": approval}
+    context = {
+        "page_title": _("批复通知"),
+        "application": application,
+        "approval": approval,
+        **verification.qr_context(request, application, VerificationCode.Kind.APPROVAL_NOTICE),
+    }
     if request.GET.get("format") == "pdf":
         return pdf_response(
             request, "evaluation/approval_notice_pdf.html", context, f"批复-{application.number}.pdf"
         )
     return render(request, "evaluation/approval_notice.html", context)
+
+
+@page_permission("evaluation.staff_home")
+def plaque_sheet(request, pk):
+    """The printable plaque sheet of an awarded centre, with the QR code that verifies it."""
+    application = _staff_application(request, pk)
+    centre = getattr(application, "centre", None)
+    if centre is None:
+        raise Http404
+    context = {
+        "page_title": _("牌匾"),
+        "application": application,
+        "centre": centre,
+        **verification.qr_context(request, application, VerificationCode.Kind.PLAQUE),
+    }
+    return render(request, "evaluation/plaque_sheet.html", context)

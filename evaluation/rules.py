@@ -15,6 +15,9 @@ rules.add_perm("evaluation", is_commission_staff)
 for model in ("calendaryear", "calendarday"):
     for action in ("view", "add", "change", "delete"):
         rules.add_perm(f"evaluation.{action}_{model}", is_commission_staff)
+# Verification codes of printed documents: staff see and revoke them (evaluation.verification.revoke).
+for action in ("view", "change"):
+    rules.add_perm(f"evaluation.{action}_verificationcode", is_commission_staff)
 for model in ("leadershipmeeting", "leadershipdecision", "preliminarycheck"):
     rules.add_perm(f"evaluation.view_{model}", is_commission_staff)
 

@@ -29,4 +29,5 @@ urlpatterns = [
     path("objections/<int:pk>/files/<int:file_pk>/", publicity_views.objection_file, name="objection_file"),
     path("applications/<int:pk>/approval/", publicity_views.approval_and_award, name="approval"),
     path("applications/<int:pk>/approval/notice/", publicity_views.approval_notice, name="approval_notice"),
+    path("applications/<int:pk>/plaque/", publicity_views.plaque_sheet, name="plaque_sheet"),
 ]

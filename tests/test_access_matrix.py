@@ -44,7 +44,7 @@ from accounts.roles import Role
 from applications.editor import STEPS
 from applications.models import Application
 from centres.models import Centre
-from evaluation import publicity
+from evaluation import publicity, verification
 from evaluation.models import (
     Announcement,
     Approval,
@@ -53,6 +53,7 @@ from evaluation.models import (
     Objection,
     ObjectionFile,
     SiteInspection,
+    VerificationCode,
 )
 from reports import assessment as assessments
 from reports import exports, summaries
@@ -109,6 +110,7 @@ DENY = "403"
 GONE = "404"
 NOT_ALLOWED = "405"
 WITHDRAWN = "410"  # a withdrawn title's public page: says so, with the date
+NO_TOKEN = "401"  # the API's endpoints for other systems: a token, never a person's session
 REDIRECT = "302"  # anywhere but the sign-in page
 LOGIN = "302:/accounts/login/?next="
 REAUTH = "302:/accounts/reauth/?next="
@@ -205,6 +207,25 @@ MATRIX = {
     "evaluation:objection_file": only(STAFF, ok=REAUTH),  # names the objector: password again first
     "evaluation:approval": only(STAFF),
     "evaluation:approval_notice": only(STAFF),
+    "evaluation:plaque_sheet": only(STAFF),
+    # --- the API, open data, verification (public, except the token endpoints)
+    "api:schema": everyone(OK),
+    "api:docs": everyone(OK),
+    "api:announcements": everyone(OK),
+    "api:announcement": everyone(OK),
+    "api:announcement[not-yet-published]": everyone(GONE),
+    "api:centres": everyone(OK),
+    "api:centre": everyone(OK),
+    "api:centre[title-withdrawn]": everyone(OK),  # its record says withdrawn, with the date
+    "api:applications": everyone(NO_TOKEN),
+    "api:summaries": everyone(NO_TOKEN),
+    "api:assessments": everyone(NO_TOKEN),
+    "api:not_found": everyone(GONE),
+    "open_data:index": everyone(OK),
+    "open_data:centres": everyone(OK),
+    "open_data:announcements": everyone(OK),
+    "verify:document": everyone(OK),
+    "verify:document[revoked]": everyone(GONE),
     # --- reports: summaries, centres, assessment, dashboard, exports
     "reports:my_summaries": only(LEAD, LEAD_B),
     "reports:summary": only(*A_VIEWERS),
@@ -271,6 +292,15 @@ FILL = {
     "evaluation:objection_file": lambda w: {"pk": w.objection.pk, "file_pk": w.objection_file.pk},
     "evaluation:approval": lambda w: {"pk": w.a1.pk},
     "evaluation:approval_notice": lambda w: {"pk": w.centre.application_id},
+    "evaluation:plaque_sheet": lambda w: {"pk": w.centre.application_id},
+    "api:announcement": lambda w: {"pk": w.announcement.pk},
+    "api:announcement[not-yet-published]": lambda w: {"pk": w.future_announcement.pk},
+    "api:centre": lambda w: {"pk": w.centre.pk},
+    "api:centre[title-withdrawn]": lambda w: {"pk": w.withdrawn_centre.pk},
+    "open_data:centres": lambda w: {"fmt": "csv"},
+    "open_data:announcements": lambda w: {"fmt": "json"},
+    "verify:document": lambda w: {"token": w.verification.token},
+    "verify:document[revoked]": lambda w: {"token": w.revoked_verification.token},
     "reports:summary": lambda w: {"pk": w.summary.pk},
     "reports:summary_edit": lambda w: {"pk": w.summary.pk},
     "reports:summary_review": lambda w: {"pk": w.summary.pk},
@@ -419,6 +449,10 @@ def build_world() -> SimpleNamespace:
         recorded_by=staff,
     )
     w.withdrawn_centre = awarded_centre(lead_user=lead_a, status=Centre.Status.WITHDRAWN)
+    w.revoked_verification = verification.revoke(
+        verification.code_for(w.centre.application, VerificationCode.Kind.PLAQUE), by=staff, reason="重新印发"
+    )
+    w.verification = verification.code_for(w.centre.application, VerificationCode.Kind.APPROVAL_NOTICE)
     w.reporting_year = ReportingYear.objects.create(
         year=2025, due_date=datetime.date(2026, 3, 31), opened_by=staff
     )

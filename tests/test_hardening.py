@@ -243,3 +243,13 @@ def test_no_filter_value_of_an_admin_list_causes_a_server_error(client):
         assert response.status_code < 500, (name, query)
 
     check()
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_the_query_is_refused_even_where_no_form_reads_it(client):
+    from accounts.models import User
+
+    client.force_login(User.objects.create_superuser("root-nul", "root@example.gov.cn", TEST_PASSWORD))
+    response = client.get(reverse("admin:accounts_organisation_changelist"), {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert client.get(reverse("api:centres"), {"q": "\x00"}).status_code == 400
