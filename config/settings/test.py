@@ -1,7 +1,7 @@
 """pytest: real PostgreSQL and Redis (a Redis database of its own), fast hashing, mail kept in memory."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import BASE_DIR, env
+from config.settings.base import BASE_DIR, SMS_TEMPLATES, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
@@ -35,3 +35,9 @@ WHITENOISE_AUTOREFRESH = True
 TWO_FACTOR_ROLES: list = []
 AXES_ENABLED = True
 SESSION_RENEW_SECONDS = 0  # save on every request, so query counts do not depend on the clock
+# SMS kept in memory (accounts.sms.outbox); the Tencent adapter's tests point it at a local server.
+SMS_BACKEND = "accounts.sms.MemoryBackend"
+SMS_FILE_PATH = "/tmp/cqmic-test-sms"
+SMS_TEMPLATE_CODES = {kind: str(100001 + n) for n, kind in enumerate(SMS_TEMPLATES)}
+for _kind, _template in SMS_TEMPLATES.items():
+    _template["code"] = SMS_TEMPLATE_CODES[_kind]
