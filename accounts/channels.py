@@ -13,6 +13,7 @@ from functools import cache
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection
 from django.utils import timezone
@@ -65,15 +66,11 @@ class EmailChannel(Channel):
         return ""
 
 
-def mobile_number(user) -> str:
-    """The person's mainland mobile number (11 digits), or "" if ``User.phone`` is not one."""
-    digits = re.sub(r"[\s\-()]", "", user.phone or "")
+def mobile_number(phone: str) -> str:
+    """A mainland mobile number (11 digits) from what was typed (``User.phone``), or "" if it is not one."""
+    digits = re.sub(r"[\s\-()]", "", phone or "")
     digits = digits.removeprefix("+86").removeprefix("0086")
     return digits if MOBILE.match(digits) else ""
-
-
-def can_receive_sms(user) -> bool:
-    return bool(user.sms_consent_at and mobile_number(user))
 
 
 def _resolve(context: dict, path: str) -> str:
@@ -119,7 +116,7 @@ class SMSChannel(Channel):
         from accounts.models import Delivery
 
         user = delivery.notification.recipient
-        number = mobile_number(user)
+        number = mobile_number(user.phone)
         if not user.sms_consent_at or self.name not in (user.notification_channels or []):
             raise NothingToSend("no consent to SMS")
         if not number:
@@ -152,3 +149,33 @@ def channel(name: str) -> Channel:
 
 def sms_backend():
     return _load(settings.SMS_BACKEND)()
+
+
+def choice_errors(chosen: list[str], consent: bool, phone: str) -> dict[str, str]:
+    """Why a person's choice of channels cannot be kept, by field (empty if it can): SMS needs consent and
+    a mainland mobile number."""
+    errors = {}
+    if "sms" in chosen:
+        if not consent:
+            errors["sms_consent"] = _("选择短信通知须同意接收短信。")
+        if not mobile_number(phone):
+            errors["phone"] = _("短信通知须填写11位手机号码。")
+    return errors
+
+
+def choose_channels(user, chosen: list[str], consent: bool, **fields) -> None:
+    """Keep a person's notification settings (channels, SMS consent with its time, and ``fields`` such as
+    the mobile number and the language); refuses what ``choice_errors`` names."""
+    configured = settings.NOTIFICATION_CHANNELS
+    chosen = [name for name in configured if name in chosen]
+    phone = fields.get("phone", user.phone)
+    if errors := choice_errors(chosen, consent, phone):
+        raise ValidationError(errors)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.notification_channels = chosen
+    if not consent:
+        user.sms_consent_at = None
+    elif user.sms_consent_at is None:
+        user.sms_consent_at = timezone.now()
+    user.save(update_fields=[*fields, "notification_channels", "sms_consent_at"])

@@ -394,3 +394,62 @@ def test_the_console_backend_prints_the_message(capsys):
     reference = sms.ConsoleBackend().send(MOBILE, "100001", ["测试中心"], "“测试中心”已获认定授牌")
     assert reference.startswith("console-")
     assert "测试中心" in capsys.readouterr().out
+
+
+# --- the profile page --------------------------------------------------------------------------------------
+
+
+SETTINGS_URL = "/accounts/settings/"
+
+
+@pytest.mark.django_db
+def test_people_choose_sms_on_their_profile_page_only_with_consent_and_a_mobile_number(client):
+    person = user_with_role(Role.EXPERT)
+    client.force_login(person)
+    page = client.get(SETTINGS_URL)
+    assert page.status_code == 200
+    assert "手机短信" in page.text and "电子邮件" in page.text and person.email in page.text
+
+    data = {"channels": ["email", "sms"], "phone": MOBILE, "language": "zh-hans"}
+    refused = client.post(SETTINGS_URL, data)
+    assert refused.status_code == 200
+    assert "选择短信通知须同意接收短信。" in refused.text
+    assert f'value="{MOBILE}"' in refused.text  # what was typed is kept
+    data = {"channels": ["sms"], "phone": "023-63890000", "sms_consent": "on", "language": "zh-hans"}
+    refused = client.post(SETTINGS_URL, data)
+    assert "短信通知须填写11位手机号码。" in refused.text
+    person.refresh_from_db()
+    assert (person.notification_channels, person.sms_consent_at) == (["email"], None)
+
+    data = {"channels": ["email", "sms"], "phone": MOBILE, "sms_consent": "on", "language": "en"}
+    saved = client.post(SETTINGS_URL, data, follow=True)
+    assert saved.redirect_chain == [(SETTINGS_URL, 302)]
+    person.refresh_from_db()
+    assert person.notification_channels == ["email", "sms"]
+    assert person.sms_consent_at is not None and person.phone == MOBILE and person.language == "en"
+    [note] = notify([person], "expert_reminder", {"application": preliminary(), "panel": None})
+    assert sorted(note.deliveries.values_list("channel", flat=True)) == ["email", "sms"]
+
+    client.post(SETTINGS_URL, {"channels": ["email"], "phone": MOBILE, "language": "zh-hans"})  # withdrawn
+    person.refresh_from_db()
+    assert (person.notification_channels, person.sms_consent_at) == (["email"], None)
+    [note] = notify([person], "expert_reminder", {"application": preliminary(), "panel": None})
+    assert list(note.deliveries.values_list("channel", flat=True)) == ["email"]
+
+
+@pytest.mark.django_db
+def test_the_profile_page_needs_a_signed_in_person(client):
+    response = client.get(SETTINGS_URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_nonsense_on_the_profile_page_is_refused_without_a_server_error(client):
+    person = user_with_role(Role.LEAD_UNIT)
+    client.force_login(person)
+    data = {"channels": ["fax"], "phone": "x" * 50, "sms_consent": "on", "language": "xx"}
+    response = client.post(SETTINGS_URL, data)
+    assert response.status_code == 200 and "error-summary" in response.text
+    person.refresh_from_db()
+    kept = (person.notification_channels, person.sms_consent_at, person.language)
+    assert kept == (["email"], None, "zh-hans")
