@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts import sms
@@ -453,3 +455,51 @@ def test_nonsense_on_the_profile_page_is_refused_without_a_server_error(client):
     person.refresh_from_db()
     kept = (person.notification_channels, person.sms_consent_at, person.language)
     assert kept == (["email"], None, "zh-hans")
+
+
+# --- the migration of existing rows ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_existing_notifications_become_email_deliveries():
+    before = [("accounts", "0011_encrypt_personal_phones")]
+    person = user_with_role(Role.LEAD_UNIT)
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("accounts", "Notification")
+    now = timezone.now()
+    sent = old.objects.create(
+        recipient_id=person.pk, subject="已发", body="", emailed_at=now, email_attempts=1
+    )
+    waiting = old.objects.create(
+        recipient_id=person.pk,
+        subject="未发",
+        body="",
+        email_attempts=3,
+        email_error="refused",
+        next_attempt_at=now,
+    )
+    nobody = old.objects.create(
+        recipient_id=person.pk, subject="无邮箱", body="", emailed_at=now, email_error="no e-mail address"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # 0012_notification_deliveries and whatever follows
+    rows = {
+        d.notification_id: (
+            d.channel,
+            d.status,
+            d.attempts,
+            d.last_error,
+            d.sent_at is not None,
+            d.next_attempt_at,
+        )
+        for d in Delivery.objects.all()
+    }
+    assert rows == {
+        sent.pk: ("email", "sent", 1, "", True, None),
+        waiting.pk: ("email", "pending", 3, "refused", False, now),
+        nobody.pk: ("email", "skipped", 0, "no e-mail address", False, None),
+    }
+    assert retry_unsent_notifications(older_than_seconds=0) == 1  # the one still waiting goes now
+    assert [m.subject for m in mail.outbox] == ["未发"]
