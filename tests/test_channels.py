@@ -277,6 +277,24 @@ def test_an_sms_provider_error_keeps_the_text_pending_while_the_email_goes(tence
 
 
 @pytest.mark.django_db
+def test_a_mail_server_that_is_down_holds_back_the_email_only(tencent, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", DEAD_PORT, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    [note] = notify([sms_person()], "application_awarded", {"centre": {"name": "测试创新中心"}})
+    assert retry_unsent_notifications(older_than_seconds=0) == 1  # the text
+    email = of(note, "email")
+    assert email.status == Delivery.Status.PENDING and email.attempts == 1 and email.next_attempt_at
+    assert of(note, "sms").status == Delivery.Status.SENT
+    assert tencent.requests[0]["params"]["TemplateParamSet"] == ["测试创新中心"]
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # back, back-off passed
+    back_off_passed()
+    assert retry_unsent_notifications(older_than_seconds=0) == 1  # the e-mail, and the text not again
+    assert len(mail.outbox) == 1 and len(tencent.requests) == 1
+
+
+@pytest.mark.django_db
 def test_a_request_with_a_wrong_key_is_refused_by_the_provider_and_retried_later(tencent, settings):
     settings.SMS_TENCENT_SECRET_KEY = "not-the-key"
     [note] = notify([sms_person()], "application_rejected", {"application": preliminary()})
