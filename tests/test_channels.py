@@ -521,3 +521,16 @@ def test_existing_notifications_become_email_deliveries():
     }
     assert retry_unsent_notifications(older_than_seconds=0) == 1  # the one still waiting goes now
     assert [m.subject for m in mail.outbox] == ["未发"]
+
+
+@pytest.mark.django_db
+def test_the_system_administrator_sees_what_could_not_be_sent_and_why(client, tencent):
+    tencent.answer = "error"
+    [note] = notify([sms_person()], "application_rejected", {"application": preliminary()})
+    deliver(of(note, "sms").pk)
+    client.force_login(user_with_role(Role.SYSTEM_ADMIN, is_staff=True))
+    page = client.get("/admin/accounts/delivery/?status=pending")
+    assert page.status_code == 200 and "InternalError.Timeout" in page.text
+    assert client.get(f"/admin/accounts/delivery/{of(note, 'sms').pk}/change/").status_code == 200
+    client.force_login(user_with_role(Role.COMMISSION_STAFF, is_staff=True))
+    assert client.get("/admin/accounts/delivery/").status_code == 403
