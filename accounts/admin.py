@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import credentials
 from accounts.forms import CreditCodeField
-from accounts.models import AuditEvent, BackupRun, District, Organisation, User
+from accounts.models import AuditEvent, BackupRun, Delivery, District, Organisation, User
 from accounts.roles import Role
 
 
@@ -263,3 +263,43 @@ def _admin_login(request, extra_context=None):
 
 
 admin.site.login = _admin_login
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Each notification's deliveries by e-mail and SMS, for the system administrator: what is still pending,
+    its attempts and last error, what was not sent and why. Read only; the retry sweep does the sending."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "status",
+        "recipient",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ("channel", "status")
+    list_select_related = ("notification__recipient",)
+    date_hierarchy = "created_at"
+    exclude = ("notification",)
+    readonly_fields = ["recipient", "subject"] + [
+        f.name for f in Delivery._meta.fields if f.name != "notification"
+    ]
+
+    @admin.display(description=_("收件人"))
+    def recipient(self, obj):
+        return obj.notification.recipient
+
+    @admin.display(description=_("标题"))
+    def subject(self, obj):
+        return obj.notification.subject
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

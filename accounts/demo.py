@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import District, Organisation, User
 from accounts.roles import Role
@@ -50,6 +51,9 @@ DEMO_USERS = [
     ("auditadmin_demo", "郑审计", Role.AUDIT_ADMIN, None, None, "auditadmin@example.com"),
 ]
 
+# The people who act are texted too (consent given; in development the texts go to SMS_FILE_PATH).
+DEMO_MOBILES = {"lead_demo": "13800000001", "expert_demo": "13800000004"}
+
 
 @transaction.atomic
 def seed() -> dict[str, User]:
@@ -77,6 +81,10 @@ def seed() -> dict[str, User]:
                 "is_staff": role in (Role.SYSTEM_ADMIN, Role.COMMISSION_STAFF),
             },
         )
+        if username in DEMO_MOBILES and user.sms_consent_at is None:
+            user.phone, user.notification_channels = DEMO_MOBILES[username], ["email", "sms"]
+            user.sms_consent_at = timezone.now()
+            user.save(update_fields=["phone", "notification_channels", "sms_consent_at"])
         if not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])

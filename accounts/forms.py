@@ -1,8 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
+from accounts.channels import channels, choice_errors, choose_channels
+from accounts.models import Organisation, phone_validator
 from accounts.validators import normalise_credit_code, validate_credit_code
 
 
@@ -85,3 +89,59 @@ class OrganisationForm(forms.ModelForm):
             "contact_phone",
             "contact_email",
         ]
+
+
+class NotificationSettingsForm(forms.Form):
+    """个人设置: how the person is told (in the portal always; e-mail and SMS as they choose)."""
+
+    channels = forms.MultipleChoiceField(
+        label=_("通知渠道"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("站内通知始终保留；可另选电子邮件和手机短信。"),
+    )
+    phone = forms.CharField(
+        label=_("手机号码"),
+        required=False,
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("接收短信通知须填写11位手机号码。"),
+    )
+    sms_consent = forms.BooleanField(
+        label=_("我同意平台向上述手机号码发送与本人事项相关的短信通知"),
+        required=False,
+        help_text=_("可随时在此取消；每人每天最多发送 %(limit)s 条。"),
+    )
+    language = forms.ChoiceField(label=_("通知语言"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        initial = {
+            "channels": user.notification_channels,
+            "phone": user.phone,
+            "sms_consent": user.sms_consent_at is not None,
+            "language": user.language,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["channels"].choices = [(c.name, c.label) for c in channels()]
+        consent = self.fields["sms_consent"]
+        consent.help_text = consent.help_text % {"limit": settings.SMS_DAILY_LIMIT}
+        if user.sms_consent_at:
+            consent.help_text = _("已于%(when)s同意。") % {
+                "when": date_format(timezone.localtime(user.sms_consent_at), "Y-m-d H:i")
+            } + str(consent.help_text)
+
+    def clean(self):
+        data = super().clean()
+        if "channels" in data and "phone" in data:
+            errors = choice_errors(data["channels"], data.get("sms_consent"), data["phone"])
+            for field, error in errors.items():
+                self.add_error(field, error)
+        return data
+
+    def save(self):
+        data = self.cleaned_data
+        choose_channels(
+            self.user, data["channels"], data["sms_consent"], phone=data["phone"], language=data["language"]
+        )

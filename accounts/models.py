@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
@@ -14,6 +15,11 @@ from accounts.validators import validate_credit_code
 phone_validator = RegexValidator(
     r"^[0-9+\-() ]{7,20}$", _("请输入有效的电话号码（数字，可含区号和分机号）。"), code="phone"
 )
+
+
+def default_channels() -> list[str]:
+    """New accounts are told in the portal and by e-mail; SMS only once the person consents."""
+    return ["email"]
 
 
 class District(models.Model):
@@ -101,6 +107,10 @@ class User(AbstractUser):
         related_name="staff",
         help_text=_("区县经信委工作人员必填：其负责的区县。"),
     )
+    notification_channels = ArrayField(
+        models.CharField(max_length=20), verbose_name=_("通知渠道"), default=default_channels, blank=True
+    )
+    sms_consent_at = models.DateTimeField(_("同意接收短信时间"), null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")
@@ -141,37 +151,70 @@ class User(AbstractUser):
 
 
 class Notification(ChoiceLabelsMixin, models.Model):
-    """A message to one person: shown in the portal and e-mailed.
+    """Something that happened, told to one person: the in-portal entry, and the event its deliveries carry.
 
-    Written in the same transaction as the step it reports (the outbox); ``accounts.tasks`` e-mails it after
-    commit, and a beat task retries what is still unsent, so an outage of Redis or the mail server delays
-    a message but never loses it, and a rolled-back step sends nothing.
+    Written in the same transaction as the step it reports (the outbox), with one ``Delivery`` per channel the
+    person receives it by (``accounts.channels``); the deliveries are queued after commit and a beat task
+    retries what is still pending, so an outage of Redis, the mail server or the SMS provider delays a
+    message but never loses it, and a rolled-back step sends nothing.
     """
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("类别"), max_length=60, blank=True)  # the template's name: what happened
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    email_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["recipient", "-created_at"]),
-            models.Index(
-                fields=["emailed_at"], condition=models.Q(emailed_at__isnull=True), name="notification_unsent"
-            ),
-        ]
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
 
     def __str__(self):
         return self.subject
+
+
+class Delivery(ChoiceLabelsMixin, models.Model):
+    """One notification sent by one channel (e-mail, SMS): its attempts, back-off, last error and sent time.
+
+    ``payload`` keeps what the channel needs that was known only when the event happened (the SMS template
+    code, its parameters and text); the address is read from the person when it is sent.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        SKIPPED = "skipped", _("未发送")  # nothing to send to (no address, no consent, the daily cap)
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("渠道"), max_length=20)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    payload = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    provider_reference = models.CharField(_("服务商流水号"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("通知发送")
+        verbose_name_plural = _("通知发送")
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"], name="delivery_one_per_channel")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(status="pending"), name="delivery_pending"
+            ),
+            models.Index(fields=["channel", "sent_at"], name="delivery_sent"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel}: {self.notification_id}"
 
 
 class AuditQuerySet(models.QuerySet):

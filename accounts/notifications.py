@@ -1,4 +1,4 @@
-"""Writing notifications: the outbox row in the caller's transaction, the e-mail after it commits."""
+"""Writing notifications: the event and its deliveries in the caller's transaction, queued after commit."""
 
 import logging
 
@@ -7,29 +7,38 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from accounts.models import Notification, User
+from accounts.channels import channels
+from accounts.models import Delivery, Notification, User
 from config.after_commit import ReadHere, invalidate
 
 
 def notify(recipients, template: str, context: dict, link: str = "") -> list[Notification]:
-    """Tell each recipient about something, in the portal and by e-mail.
+    """Tell each recipient about something: in the portal, and by each channel they chose that carries it.
 
-    ``template`` names a pair ``notifications/<template>_subject.txt`` and ``notifications/<template>.txt``,
-    rendered in each recipient's language (``User.language``, Chinese by default). Must be called inside
-    the transaction of the step it reports; the e-mails are queued only if that transaction commits.
+    ``template`` names the kind of event and a pair ``notifications/<template>_subject.txt`` and
+    ``notifications/<template>.txt``, rendered in each recipient's language (``User.language``, Chinese by
+    default). Must be called inside the transaction of the step it reports: the notification and one
+    ``Delivery`` per channel (``accounts.channels``) are written in it, and queued only if it commits.
     """
-    from accounts.tasks import send_notification
+    from accounts.tasks import send_delivery
 
-    created = []
+    created, deliveries = [], []
+    active = channels()
     for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
         with translation.override(user.language or settings.LANGUAGE_CODE):
             ctx = {**context, "recipient": user, "link": link, "base_url": settings.PORTAL_BASE_URL}
             subject = " ".join(render_to_string(f"notifications/{template}_subject.txt", ctx).split())
             body = render_to_string(f"notifications/{template}.txt", ctx)
-        created.append(Notification.objects.create(recipient=user, subject=subject, body=body, link=link))
-    if created:
-        pks = [note.pk for note in created]
-        transaction.on_commit(lambda: _queue(send_notification, pks))
+            note = Notification.objects.create(
+                recipient=user, kind=template, subject=subject, body=body, link=link
+            )
+            for channel in active:
+                if channel.chosen_by(user) and (payload := channel.prepare(user, template, ctx)) is not None:
+                    deliveries.append(Delivery(notification=note, channel=channel.name, payload=payload))
+        created.append(note)
+    if deliveries:
+        pks = [delivery.pk for delivery in Delivery.objects.bulk_create(deliveries)]
+        transaction.on_commit(lambda: _queue(send_delivery, pks))
     return created
 
 
@@ -88,14 +97,15 @@ def connect() -> None:
 
 
 def _queue(task, pks):
-    """Queue the e-mails. If the broker is down, stop at the first failure: the rows stay in the outbox and
-    the beat's retry sweep sends them when it is back (the step itself has committed already)."""
+    """Queue the deliveries. If the broker is down, stop at the first failure: the rows stay in the outbox
+    and the beat's retry sweep sends them when it is back (the step itself has committed already)."""
     for pk in pks:
         try:
             task.delay(pk)
         except Exception:  # the outbox row is the source of truth
             logging.getLogger(__name__).warning(
-                "could not queue notifications %s; the retry sweep will send them", pks[pks.index(pk) :]
+                "could not queue notification deliveries %s; the retry sweep will send them",
+                pks[pks.index(pk) :],
             )
             return
 

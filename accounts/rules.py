@@ -57,3 +57,4 @@ rules.add_perm("accounts.change_district", is_system_admin)
 rules.add_perm("accounts.add_district", is_system_admin)
 # The record of the scheduled backups (accounts.backups): the system administrator's.
 rules.add_perm("accounts.view_backuprun", is_system_admin)
+rules.add_perm("accounts.view_delivery", is_system_admin)  # which notifications could not be sent, and why

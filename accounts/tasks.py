@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Notification
+from accounts import channels
+from accounts.models import AuditEvent, Delivery
 
 log = logging.getLogger(__name__)
 # After a failure the next try waits 2, 4, 8 ... minutes, at most six hours; nothing is ever dropped.
@@ -34,64 +35,87 @@ def send_email(subject: str, body: str, recipients: list[str]) -> int:
     return send_mail(subject, body, None, recipients)
 
 
-def deliver_notification(pk: int) -> bool:
-    """E-mail one outbox row exactly once (row lock; already-sent rows are skipped)."""
+def deliver(pk: int) -> bool:
+    """Send one delivery exactly once (row lock; one sent, skipped or being sent elsewhere is left alone)."""
     with transaction.atomic():
-        note = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .select_related("recipient")
-            .filter(pk=pk, emailed_at__isnull=True)
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("notification__recipient")
+            .filter(pk=pk, status=Delivery.Status.PENDING)
             .first()
         )
-        if note is None:
+        if delivery is None:
             return False
-        if not note.recipient.email:
-            note.email_error = "no e-mail address"
-            note.emailed_at = timezone.now()  # nothing to send; it stays visible in the portal
-            note.save(update_fields=["email_error", "emailed_at"])
-            return False
-        note.email_attempts += 1
         try:
-            send_mail(note.subject, note.body + _link_line(note), None, [note.recipient.email])
-        except (SMTPException, OSError) as exc:
-            note.email_error = str(exc)[:300]
-            note.next_attempt_at = timezone.now() + retry_delay(note.email_attempts)
-            note.save(update_fields=["email_attempts", "email_error", "next_attempt_at"])
-            log.warning("e-mail for notification %s failed: %s", pk, exc)
+            adapter = channels.channel(delivery.channel)
+        except KeyError:  # a channel this deployment no longer has: kept until it returns
+            log.warning("delivery %s: channel %r is not configured", pk, delivery.channel)
             return False
-        note.emailed_at = timezone.now()
-        note.email_error = ""
-        note.save(update_fields=["email_attempts", "email_error", "emailed_at"])
-        return True
+        delivery.attempts += 1
+        now = timezone.now()
+        try:
+            reference = adapter.send(delivery)
+        except channels.NothingToSend as exc:  # nobody to send to: it stays visible in the portal
+            delivery.status = Delivery.Status.SKIPPED
+            delivery.last_error = str(exc)[:300]
+            delivery.next_attempt_at = None
+        except channels.ChannelDown as exc:
+            delivery.last_error = str(exc)[:300]
+            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+            log.warning("%s delivery %s failed: %s", delivery.channel, pk, exc)
+        else:
+            delivery.status = Delivery.Status.SENT
+            delivery.sent_at = now
+            delivery.last_error = ""
+            delivery.next_attempt_at = None
+            delivery.provider_reference = (reference or "")[:100]
+        delivery.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "last_error",
+                "next_attempt_at",
+                "sent_at",
+                "provider_reference",
+            ]
+        )
+        return delivery.status == Delivery.Status.SENT
 
 
-def _link_line(note: Notification) -> str:
-    from django.conf import settings
+def deliver_notification(pk: int) -> bool:
+    """Send every pending delivery of one notification; True if any went out."""
+    pending = Delivery.objects.filter(notification_id=pk, status=Delivery.Status.PENDING).order_by("pk")
+    return sum(deliver(delivery_pk) for delivery_pk in list(pending.values_list("pk", flat=True))) > 0
 
-    return f"\n\n{settings.PORTAL_BASE_URL}{note.link}\n" if note.link else ""
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_delivery(pk: int) -> bool:
+    return deliver(pk)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_notification(pk: int) -> bool:
+    """Kept for messages queued before deliveries existed: sends the notification's pending deliveries."""
     return deliver_notification(pk)
 
 
 @shared_task
 def retry_unsent_notifications(older_than_seconds: int = 60) -> int:
-    """Beat: e-mail what was written but never sent (broker was down, worker died, SMTP failed).
+    """Beat: send the deliveries that were written but never sent (broker down, worker died, server down).
 
-    Oldest first; a row that failed waits for its back-off (``next_attempt_at``) but is never given up.
+    Per delivery, oldest first; one that failed waits for its back-off (``next_attempt_at``) but is never
+    given up, and one channel being down does not hold back the others.
     """
     now = timezone.now()
     pending = (
-        Notification.objects.filter(
-            emailed_at__isnull=True, created_at__lte=now - timedelta(seconds=older_than_seconds)
+        Delivery.objects.filter(
+            status=Delivery.Status.PENDING, created_at__lte=now - timedelta(seconds=older_than_seconds)
         )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:500]
     )
-    return sum(1 for pk in list(pending) if deliver_notification(pk))
+    return sum(1 for pk in list(pending) if deliver(pk))
 
 
 @shared_task

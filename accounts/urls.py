@@ -28,6 +28,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/", views.RoleHomeView.as_view(), name="home"),
     path("notifications/", views.notifications, name="notifications"),
+    path("settings/", views.notification_settings, name="notification_settings"),
     path("reader-mode/", views.reader_mode, name="reader_mode"),
     path(
         "password/change/",

@@ -199,3 +199,22 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
             return redirect(self.get_success_url())  # the same answer as when it is sent
         form.request = self.request
         return super().form_valid(form)
+
+
+@login_required
+def notification_settings(request):
+    """个人设置: the person's channels (e-mail, SMS with consent and a mobile number) and language."""
+    from django.contrib import messages
+
+    from accounts.forms import NotificationSettingsForm
+
+    form = NotificationSettingsForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("通知设置已保存。"))
+        return redirect("accounts:notification_settings")
+    return render(
+        request,
+        "accounts/notification_settings.html",
+        {"page_title": _("个人设置"), "form": form, "email": request.user.email},
+    )

@@ -154,6 +154,7 @@ MATRIX = {
     "accounts:logout": everyone(NOT_ALLOWED),  # POST only
     "accounts:home": only(*SIGNED_IN, ok=REDIRECT),  # to the role's home
     "accounts:notifications": only(*SIGNED_IN),
+    "accounts:notification_settings": only(*SIGNED_IN),
     "accounts:password_change": only(*SIGNED_IN),
     "accounts:password_change_done": only(*SIGNED_IN),
     "accounts:password_reset": everyone(OK),

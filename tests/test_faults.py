@@ -31,7 +31,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification, User
+from accounts.models import Delivery, Notification, User
 from accounts.roles import Role
 from accounts.tasks import retry_unsent_notifications
 from applications.models import Application, ApplicationEvent, Status
@@ -343,7 +343,7 @@ def test_a_move_while_redis_is_down_commits_and_its_email_goes_out_when_redis_is
     staff = user_with_role(Role.COMMISSION_STAFF)
     application = application_in("submitted", staff=staff)  # (its own e-mails sent in-process, eagerly)
     lead = application.created_by
-    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+    assert not Delivery.objects.filter(status=Delivery.Status.PENDING).exists()
     mail_dir = tmp_path / "mail"
     env = django_env(own_redis.url, mail_dir)
 
@@ -355,9 +355,9 @@ def test_a_move_while_redis_is_down_commits_and_its_email_goes_out_when_redis_is
     assert application.status == Status.PRELIMINARY
     [event] = ApplicationEvent.objects.filter(application_id=application.pk, action="start_preliminary")
     assert (event.actor_id, event.from_status, event.to_status) == (staff.pk, "submitted", "preliminary")
-    waiting = list(Notification.objects.filter(emailed_at__isnull=True))
-    assert [note.recipient_id for note in waiting] == [lead.pk]
-    assert all(note.email_attempts == 0 and note.link for note in waiting)
+    waiting = list(Delivery.objects.filter(status=Delivery.Status.PENDING).select_related("notification"))
+    assert [(d.notification.recipient_id, d.channel) for d in waiting] == [(lead.pk, "email")]
+    assert all(d.attempts == 0 and d.notification.link for d in waiting)
     assert mails(mail_dir) == []
 
     own_redis.start()  # empty: nothing of the move is in it
@@ -367,12 +367,12 @@ def test_a_move_while_redis_is_down_commits_and_its_email_goes_out_when_redis_is
 
     sent = mails(mail_dir)
     assert len(sent) == len(waiting)
-    for note, message in zip(waiting, sent, strict=True):
-        note.refresh_from_db()
-        assert note.emailed_at is not None and note.email_attempts == 1 and note.email_error == ""
-        assert f"To: {note.recipient.email}" in message
-        assert note.link in message
-    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+    for delivery, message in zip(waiting, sent, strict=True):
+        delivery.refresh_from_db()
+        assert delivery.sent_at is not None and delivery.attempts == 1 and delivery.last_error == ""
+        assert f"To: {delivery.notification.recipient.email}" in message
+        assert delivery.notification.link in message
+    assert not Delivery.objects.filter(status=Delivery.Status.PENDING).exists()
     assert retry_unsent_notifications(0) == 0  # swept again: nothing is sent twice
     assert len(mails(mail_dir)) == len(waiting)
 
@@ -391,7 +391,7 @@ def test_a_move_while_redis_is_down_answers_promptly(own_redis, tmp_path):
     result = run_django(SUBMIT_WITHIN, env, draft.pk, lead.pk, MOVE_SECONDS)
     # Answered or ended (as a web server ends a worker past its timeout), the move had been committed.
     assert Application.objects.get(pk=draft.pk).status == Status.SUBMITTED
-    assert Notification.objects.filter(emailed_at__isnull=True).count() == 3  # lead unit and two staff
+    assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 3  # lead unit and two staff
     if result.returncode == -signal.SIGALRM:
         raise TimeoutError(f"the submission did not return within {MOVE_SECONDS} s")
     assert last_json(result) == "submitted"

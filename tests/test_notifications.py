@@ -11,10 +11,10 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import District, Notification
+from accounts.models import Delivery, District, Notification
 from accounts.notifications import notify
 from accounts.roles import Role
-from accounts.tasks import deliver_notification, retry_delay, retry_unsent_notifications
+from accounts.tasks import deliver, deliver_notification, retry_delay, retry_unsent_notifications
 from applications import services
 from applications.models import Application
 from config.after_commit import Gathered
@@ -45,12 +45,22 @@ def mails_to(user):
     return [m for m in mail.outbox if user.email in m.to]
 
 
-def unsent_note(user, *, age_seconds=3600, **fields) -> Notification:
+def unsent_note(user, *, age_seconds=3600, **fields) -> Delivery:
+    """A notification whose e-mail delivery is still pending (the broker was down, say)."""
     note = Notification.objects.create(
         recipient=user, subject="测试通知", body="正文", link="/applications/1/", **fields
     )
-    Notification.objects.filter(pk=note.pk).update(created_at=timezone.now() - timedelta(seconds=age_seconds))
-    return note
+    delivery = Delivery.objects.create(notification=note, channel="email")
+    Delivery.objects.filter(pk=delivery.pk).update(created_at=timezone.now() - timedelta(seconds=age_seconds))
+    return delivery
+
+
+def email_of(note) -> Delivery:
+    return Delivery.objects.get(notification=note, channel="email")
+
+
+def back_off_passed():
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 # --- nothing leaves a rolled-back step -------------------------------------------------------------------
@@ -95,8 +105,7 @@ def test_with_real_transactions_only_the_committed_notification_is_emailed():
         assert mail.outbox == []  # not before the commit
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
-    note.refresh_from_db()
-    assert note.emailed_at is not None
+    assert email_of(note).sent_at is not None
 
 
 @pytest.mark.django_db
@@ -135,7 +144,7 @@ def test_a_committed_submit_emails_the_lead_unit_and_the_staff_after_commit(
         services.submit(application, lead)
         assert mail.outbox == []  # the outbox rows exist, nothing is sent before commit
         assert Notification.objects.count() == 5
-        assert not Notification.objects.filter(emailed_at__isnull=False).exists()
+        assert Delivery.objects.filter(channel="email", status=Delivery.Status.PENDING).count() == 5
 
     application = Application.objects.get(pk=application.pk)
     mail_hooks = [c for c in callbacks if not isinstance(c, Gathered)]  # not the cache invalidations
@@ -169,10 +178,10 @@ def test_a_committed_submit_emails_the_lead_unit_and_the_staff_after_commit(
             assert application.centre_name in message.body
             assert f"{base}{link}" in message.body  # a full address to the page where they act
 
-    for note in Notification.objects.all():
-        assert note.emailed_at is not None
-        assert note.email_attempts == 1
-        assert note.email_error == ""
+    for delivery in Delivery.objects.all():
+        assert delivery.status == Delivery.Status.SENT and delivery.sent_at is not None
+        assert delivery.attempts == 1
+        assert delivery.last_error == ""
 
 
 @pytest.mark.django_db
@@ -184,9 +193,9 @@ def test_a_recipient_without_an_email_address_keeps_the_portal_notice_only(
     no_mail = user_with_role(Role.LEAD_UNIT, organisation=application.lead_unit, email="")
     with django_capture_on_commit_callbacks(execute=True):
         services.submit(application, lead)
-    note = Notification.objects.get(recipient=no_mail)
-    assert note.emailed_at is not None  # nothing to retry
-    assert note.email_error
+    delivery = email_of(Notification.objects.get(recipient=no_mail))
+    assert delivery.status == Delivery.Status.SKIPPED and delivery.sent_at is None  # nothing to retry
+    assert delivery.last_error == "no e-mail address"
     assert [m.to for m in mail.outbox] == [[lead.email]]
 
 
@@ -196,7 +205,7 @@ def test_a_recipient_without_an_email_address_keeps_the_portal_notice_only(
 @pytest.mark.django_db
 def test_the_retry_sweep_sends_an_unsent_notification_exactly_once():
     user = user_with_role(Role.LEAD_UNIT)
-    note = unsent_note(user)
+    delivery = unsent_note(user)
 
     assert retry_unsent_notifications(older_than_seconds=0) == 1
     assert retry_unsent_notifications(older_than_seconds=0) == 0
@@ -204,20 +213,21 @@ def test_the_retry_sweep_sends_an_unsent_notification_exactly_once():
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
     assert mail.outbox[0].subject == "测试通知"
-    note.refresh_from_db()
-    assert note.emailed_at is not None
-    assert note.email_attempts == 1
-    assert deliver_notification(note.pk) is False  # the task redelivered (acks_late) sends nothing
+    delivery.refresh_from_db()
+    assert delivery.sent_at is not None
+    assert delivery.attempts == 1
+    assert deliver(delivery.pk) is False  # the task redelivered (acks_late) sends nothing
+    assert deliver_notification(delivery.notification_id) is False  # nor a task queued before deliveries
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
 def test_the_retry_sweep_runs_as_a_task():
-    note = unsent_note(user_with_role(Role.EXPERT))
+    delivery = unsent_note(user_with_role(Role.EXPERT))
     assert retry_unsent_notifications.delay(older_than_seconds=0).get(timeout=10) == 1
     assert len(mail.outbox) == 1
-    note.refresh_from_db()
-    assert note.emailed_at is not None
+    delivery.refresh_from_db()
+    assert delivery.sent_at is not None
 
 
 @pytest.mark.django_db
@@ -230,28 +240,28 @@ def test_the_retry_sweep_leaves_fresh_rows_to_the_queued_task():
 @pytest.mark.django_db
 def test_a_long_mail_server_outage_delays_the_mail_but_does_not_lose_it(smtp_down):
     user = user_with_role(Role.LEAD_UNIT)
-    note = unsent_note(user)
+    delivery = unsent_note(user)
     for _ in range(12):  # many sweeps while the server is down, each after the row's back-off has passed
-        Notification.objects.filter(pk=note.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
         retry_unsent_notifications(older_than_seconds=0)
-    note.refresh_from_db()
-    assert note.emailed_at is None
-    assert note.email_attempts == 12
-    assert note.email_error
+    delivery.refresh_from_db()
+    assert delivery.sent_at is None
+    assert delivery.attempts == 12
+    assert delivery.last_error
 
     smtp_down.EMAIL_BACKEND = LOCMEM  # the server is back, and the back-off has passed
-    Notification.objects.filter(pk=note.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     retry_unsent_notifications(older_than_seconds=0)
     assert [m.to for m in mail.outbox] == [[user.email]]
 
 
 @pytest.mark.django_db
 def test_a_failed_row_waits_for_its_back_off(smtp_down):
-    note = unsent_note(user_with_role(Role.LEAD_UNIT))
+    delivery = unsent_note(user_with_role(Role.LEAD_UNIT))
     retry_unsent_notifications(older_than_seconds=0)
-    note.refresh_from_db()
-    assert note.email_attempts == 1
-    assert note.next_attempt_at > timezone.now()
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert delivery.next_attempt_at > timezone.now()
     smtp_down.EMAIL_BACKEND = LOCMEM
     assert retry_unsent_notifications(older_than_seconds=0) == 0  # too early: waits for its back-off
     assert mail.outbox == []
@@ -265,24 +275,24 @@ def test_the_back_off_doubles_and_is_capped():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_row_being_sent_elsewhere_is_skipped_not_sent_twice():
-    note = unsent_note(user_with_role(Role.EXPERT))
+    delivery = unsent_note(user_with_role(Role.EXPERT))
     outcome = {}
 
     def other_worker():
         try:
-            outcome["sent"] = deliver_notification(note.pk)
+            outcome["sent"] = deliver(delivery.pk)
         finally:
             connection.close()
 
     with transaction.atomic():
-        Notification.objects.select_for_update().get(pk=note.pk)  # a delivery in progress holds the row
+        Delivery.objects.select_for_update().get(pk=delivery.pk)  # a delivery in progress holds the row
         worker = threading.Thread(target=other_worker)
         worker.start()
         worker.join(timeout=30)
         assert not worker.is_alive(), "the second delivery waited for the lock instead of skipping"
     assert outcome["sent"] is False
     assert mail.outbox == []
-    assert deliver_notification(note.pk) is True
+    assert deliver(delivery.pk) is True
     assert len(mail.outbox) == 1
 
 
@@ -292,28 +302,27 @@ def test_a_row_being_sent_elsewhere_is_skipped_not_sent_twice():
 @pytest.mark.django_db
 def test_a_refused_smtp_connection_keeps_the_row_unsent_and_the_retry_sends_it(smtp_down):
     user = user_with_role(Role.LEAD_UNIT)
-    note = unsent_note(user)
+    delivery = unsent_note(user)
 
-    assert deliver_notification(note.pk) is False
-    note.refresh_from_db()
-    assert note.emailed_at is None
-    assert note.email_attempts == 1
-    assert note.email_error  # the reason is kept for the administrators
+    assert deliver(delivery.pk) is False
+    delivery.refresh_from_db()
+    assert delivery.sent_at is None
+    assert delivery.attempts == 1
+    assert delivery.last_error  # the reason is kept for the administrators
 
-    back_off_passed = {"next_attempt_at": timezone.now() - timedelta(seconds=1)}
-    Notification.objects.filter(pk=note.pk).update(**back_off_passed)
+    back_off_passed()
     assert retry_unsent_notifications(older_than_seconds=0) == 0  # still down
-    note.refresh_from_db()
-    assert note.email_attempts == 2
-    assert note.emailed_at is None
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+    assert delivery.sent_at is None
 
     smtp_down.EMAIL_BACKEND = LOCMEM  # the mail server is back
-    Notification.objects.filter(pk=note.pk).update(**back_off_passed)
+    back_off_passed()
     assert retry_unsent_notifications(older_than_seconds=0) == 1
-    note.refresh_from_db()
-    assert note.emailed_at is not None
-    assert note.email_attempts == 3
-    assert note.email_error == ""
+    delivery.refresh_from_db()
+    assert delivery.sent_at is not None
+    assert delivery.attempts == 3
+    assert delivery.last_error == ""
     assert [m.to for m in mail.outbox] == [[user.email]]
     assert retry_unsent_notifications(older_than_seconds=0) == 0
     assert len(mail.outbox) == 1
@@ -331,11 +340,11 @@ def test_a_submit_succeeds_while_the_mail_server_is_down_and_mail_follows_later(
         services.submit(application, lead)
 
     assert Application.objects.get(pk=application.pk).number
-    notes = list(Notification.objects.all())
-    assert {n.recipient_id for n in notes} == {lead.pk, staff.pk}
-    assert all(n.emailed_at is None and n.email_attempts == 1 and n.email_error for n in notes)
+    deliveries = list(Delivery.objects.select_related("notification"))
+    assert {d.notification.recipient_id for d in deliveries} == {lead.pk, staff.pk}
+    assert all(d.sent_at is None and d.attempts == 1 and d.last_error for d in deliveries)
 
     smtp_down.EMAIL_BACKEND = LOCMEM
-    Notification.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))  # back-off passed
+    back_off_passed()
     assert retry_unsent_notifications(older_than_seconds=0) == 2
     assert sorted(m.to[0] for m in mail.outbox) == sorted([lead.email, staff.email])

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import call_command, get_commands
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import Delivery, Notification
 from accounts.roles import Role
 from reports import summaries
 from reports.models import Assessment, SummaryReminder
@@ -44,7 +44,8 @@ def test_every_beat_task_has_a_management_command_of_its_name():
 def test_retry_unsent_notifications_command_sends_what_the_outbox_holds():
     user = user_with_role(Role.LEAD_UNIT)
     note = Notification.objects.create(recipient=user, subject="测试通知", body="正文", link="/")
-    Notification.objects.filter(pk=note.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    Delivery.objects.create(notification=note, channel="email")
+    Delivery.objects.update(created_at=timezone.now() - timedelta(hours=1))
     assert "sent 1" in run("retry_unsent_notifications")
     assert [m.to for m in mail.outbox] == [[user.email]]
     assert "sent 0" in run("retry_unsent_notifications")

@@ -1182,6 +1182,7 @@ def test_signed_in_pages_have_the_security_headers_and_no_inline_scripts(client)
             reverse("applications:lead_home"),
             reverse("applications:detail", args=[application.pk]),
             reverse("accounts:notifications"),
+            reverse("accounts:notification_settings"),
             reverse("accounts:password_change"),
         ],
         staff: [

@@ -323,6 +323,63 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="重庆市制造业创新
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
 
+# --- Notification channels and SMS ----------------------------------------------------------------------
+# Every notification is an in-portal entry; these channels deliver it too, each to the people who chose it
+# in their profile (accounts.channels). Remove "sms" to run without SMS.
+NOTIFICATION_CHANNELS = {
+    "email": "accounts.channels.EmailChannel",
+    "sms": "accounts.channels.SMSChannel",
+}
+# accounts.sms.TencentBackend (Tencent Cloud SMS), ConsoleBackend, FileBackend (SMS_FILE_PATH, outside the
+# checkout) or MemoryBackend (tests).
+SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.ConsoleBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default="/tmp/cqmic-sms")
+SMS_DAILY_LIMIT = env.int("SMS_DAILY_LIMIT", default=10)  # messages per person per calendar day
+SMS_SIGN_NAME = env("SMS_SIGN_NAME", default="重庆市经济信息委")  # the provider-approved signature
+SMS_ENDPOINT_URL = env("SMS_ENDPOINT_URL", default="")  # empty: the provider's public endpoint
+SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+SMS_TENCENT_SECRET_ID = env("SMS_TENCENT_SECRET_ID", default="")
+SMS_TENCENT_SECRET_KEY = env("SMS_TENCENT_SECRET_KEY", default="")
+SMS_TENCENT_APP_ID = env("SMS_TENCENT_APP_ID", default="")
+SMS_TENCENT_REGION = env("SMS_TENCENT_REGION", default="ap-guangzhou")
+# Providers send only pre-approved templates: each kind of notification that goes by SMS names its template
+# code (approved per account, so from the environment: "expert_assigned=1234567,..."), the parameters in
+# the template's order (paths into the notification's context) and the template's text ({1}, {2} ...).
+# A kind without a code is not sent by SMS.
+SMS_TEMPLATE_CODES = env.dict("SMS_TEMPLATE_CODES", default={})
+SMS_TEMPLATES = {
+    kind: {"code": SMS_TEMPLATE_CODES.get(kind, ""), "params": params, "text": text}
+    for kind, params, text in [
+        (
+            "application_returned",
+            ["application.centre_name"],
+            "您单位的建设方案“{1}”已被退回修改，请登录平台查看修改意见。",
+        ),
+        (
+            "application_rejected",
+            ["application.centre_name"],
+            "您单位的建设方案“{1}”不予认定，请登录平台查看理由。",
+        ),
+        ("application_awarded", ["centre.name"], "“{1}”已获认定授牌，请登录平台查看。"),
+        (
+            "expert_assigned",
+            ["application.centre_name", "panel.deadline"],
+            "您有新的评审任务“{1}”，请于{2}前登录平台完成评分。",
+        ),
+        (
+            "expert_reminder",
+            ["application.centre_name", "panel.deadline"],
+            "评审任务“{1}”将于{2}截止，请尽快登录平台完成评分。",
+        ),
+        (
+            "summary_reminder",
+            ["centre.name", "year", "due_date"],
+            "“{1}”{2}年度工作总结将于{3}截止，请登录平台填报。",
+        ),
+        ("summary_returned", ["centre.name", "year"], "“{1}”{2}年度工作总结被退回修改，请登录平台查看。"),
+    ]
+}
+
 # --- Forms ----------------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -7,7 +7,16 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import LOCAL_FIELD_KEYS, env
+from config.settings.base import (
+    LOCAL_FIELD_KEYS,
+    NOTIFICATION_CHANNELS,
+    SMS_BACKEND,
+    SMS_SIGN_NAME,
+    SMS_TENCENT_APP_ID,
+    SMS_TENCENT_SECRET_ID,
+    SMS_TENCENT_SECRET_KEY,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -33,3 +42,15 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# SMS goes out only through a real provider: with a development backend the channel is not offered at all
+# (nobody can choose it), and the provider's key, application and signature must be set.
+if SMS_BACKEND in {"accounts.sms.ConsoleBackend", "accounts.sms.FileBackend", "accounts.sms.MemoryBackend"}:
+    NOTIFICATION_CHANNELS = {name: path for name, path in NOTIFICATION_CHANNELS.items() if name != "sms"}
+elif SMS_BACKEND == "accounts.sms.TencentBackend" and not all(
+    [SMS_TENCENT_SECRET_ID, SMS_TENCENT_SECRET_KEY, SMS_TENCENT_APP_ID, SMS_SIGN_NAME]
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is Tencent Cloud: set SMS_TENCENT_SECRET_ID, SMS_TENCENT_SECRET_KEY, SMS_TENCENT_APP_ID "
+        "and SMS_SIGN_NAME."
+    )

@@ -1,7 +1,7 @@
 """pytest: real PostgreSQL and Redis (a Redis database of its own), fast hashing, mail kept in memory."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import BASE_DIR, env
+from config.settings.base import BASE_DIR, SMS_TEMPLATES, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
@@ -37,3 +37,9 @@ AXES_ENABLED = True
 # The test client's address plays the load balancer for /healthz (tests of the public answer override it).
 HEALTHZ_DETAIL_ADDRESSES = env.list("HEALTHZ_DETAIL_ADDRESSES", default=["127.0.0.1"])
 SESSION_RENEW_SECONDS = 0  # save on every request, so query counts do not depend on the clock
+# SMS kept in memory (accounts.sms.outbox); the Tencent adapter's tests point it at a local server.
+SMS_BACKEND = "accounts.sms.MemoryBackend"
+SMS_FILE_PATH = "/tmp/cqmic-test-sms"
+SMS_TEMPLATE_CODES = {kind: str(100001 + n) for n, kind in enumerate(SMS_TEMPLATES)}
+for _kind, _template in SMS_TEMPLATES.items():
+    _template["code"] = SMS_TEMPLATE_CODES[_kind]
