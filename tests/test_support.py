@@ -3,10 +3,16 @@ the lead unit's innovation-project requests decided by staff, and the refusals i
 title, construction support outside the support years, innovation support without a passed assessment."""
 
 import datetime
+import io
+import re
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification
@@ -14,7 +20,7 @@ from accounts.roles import Role
 from applications.services import ActionRefused
 from centres.models import Centre
 from reports import support
-from reports.models import Assessment, SupportEvent, SupportGrant, SupportKind, SupportRequest
+from reports.models import Assessment, ExportJob, SupportEvent, SupportGrant, SupportKind, SupportRequest
 from tests.factories import PDF_BYTES, awarded_centre, graded_assessment, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +212,176 @@ def test_the_decision_is_refused_for_a_request_of_a_centre_excluded_meanwhile(st
     with pytest.raises(ActionRefused, match="不纳入支持范围"):
         support.approve_request(req, staff, amount=1)
     assert SupportRequest.objects.get(pk=req.pk).status == "submitted"
+
+
+# --- the pages ---------------------------------------------------------------------------------------------
+
+
+def test_staff_record_grant_and_disburse_on_the_centre_support_page(client, staff, lead, centre):
+    client.force_login(staff)
+    url = reverse("reports:centre_support", args=[centre.pk])
+    page = client.get(url).content.decode()
+    assert "当前为第2个支持年度" in page
+    bad = client.post(
+        url, {"plan": "1", "kind": C, "year": "2026", "project_name": "建设支持", "amount": "-5"}
+    )
+    assert bad.status_code == 200 and 'value="建设支持"' in bad.content.decode()
+    assert not SupportGrant.objects.exists()
+    response = client.post(
+        url,
+        {
+            "plan": "1",
+            "kind": C,
+            "year": "2026",
+            "project_name": "第二年建设支持",
+            "amount": "500",
+            "attachment": pdf(),
+        },
+    )
+    assert response.status_code == 302
+    line = SupportGrant.objects.get()
+    response = client.post(
+        url,
+        {
+            f"grant-{line.pk}-line": line.pk,
+            f"grant-{line.pk}-document_number": "渝经信发〔2026〕12号",
+            f"grant-{line.pk}-document_date": today().isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    response = client.post(
+        url, {f"disburse-{line.pk}-line": line.pk, f"disburse-{line.pk}-disbursed_on": today().isoformat()}
+    )
+    assert response.status_code == 302
+    assert SupportGrant.objects.get().status == "disbursed"
+
+    # The lead unit reads its own support (with the file), cannot record any; the public sees none of it.
+    client.force_login(lead)
+    page = client.get(url).content.decode()
+    assert "第二年建设支持" in page and "渝经信发〔2026〕12号" in page and "已拨付" in page
+    assert 'name="plan"' not in page
+    attachment = line.attachments.get()
+    assert client.get(reverse("reports:support_attachment", args=[attachment.pk])).status_code == 200
+    assert (
+        client.post(
+            url, {"plan": "1", "kind": C, "year": "2026", "project_name": "x", "amount": "1"}
+        ).status_code
+        == 403
+    )
+    other = user_with_role(Role.LEAD_UNIT)
+    client.force_login(other)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("reports:support_attachment", args=[attachment.pk])).status_code == 403
+    client.logout()
+    public = client.get(reverse("centres:detail", args=[centre.pk])).content.decode()
+    assert "第二年建设支持" not in public and "500.00" not in public
+
+
+def test_the_page_says_why_support_is_refused(client, staff, centre):
+    until = today() + datetime.timedelta(days=100)
+    Centre.objects.filter(pk=centre.pk).update(status=Centre.Status.EXCLUDED, excluded_until=until)
+    client.force_login(staff)
+    url = reverse("reports:centre_support", args=[centre.pk])
+    response = client.post(
+        url, {"plan": "1", "kind": C, "year": "2026", "project_name": "建设支持", "amount": "5"}
+    )
+    body = response.content.decode()
+    assert f"因考核评估不合格，至{until.year}年{until.month}月{until.day}日前不纳入支持范围" in body
+    assert not SupportGrant.objects.exists()
+
+
+def test_the_lead_unit_requests_and_the_file_is_kept_across_a_failed_submission(
+    client, staff, lead, assessed
+):
+    client.force_login(lead)
+    url = reverse("reports:support_request_new", args=[assessed.pk])
+    failed = client.post(
+        url,
+        {
+            "project_name": "传感器",
+            "goals": "",
+            "budget": "300万元",
+            "amount_requested": "200",
+            "attachment": pdf("方案.pdf"),
+        },
+    )
+    body = failed.content.decode()
+    assert failed.status_code == 200 and 'value="传感器"' in body and "方案.pdf" in body
+    token = re.search(r'name="stash" value="([0-9a-f]{32})"', body).group(1)
+    response = client.post(
+        url,
+        {
+            "project_name": "传感器",
+            "goals": "国产化",
+            "budget": "300万元",
+            "amount_requested": "200",
+            "stash": token,
+        },
+    )
+    assert response.status_code == 302
+    req = SupportRequest.objects.get()
+    assert req.attachments.get().original_name == "方案.pdf"
+
+    client.force_login(staff)
+    page = reverse("reports:support_request", args=[req.pk])
+    assert "传感器" in client.get(reverse("reports:support_ledger")).content.decode()
+    missing = client.post(page, {"decision": "refuse", "reason": ""})
+    assert missing.status_code == 200 and "不予支持须写明理由" in missing.content.decode()
+    assert client.post(page, {"decision": "approve", "amount": "150", "year": "2026"}).status_code == 302
+    assert SupportGrant.objects.get(request=req).amount == Decimal("150.00")
+    client.force_login(lead)
+    assert "同意支持" in client.get(page).content.decode()
+    assert client.post(page, {"decision": "refuse", "reason": "x"}).status_code == 403
+
+
+def test_a_lead_unit_without_a_passed_assessment_is_told_why_on_the_request_form(client, lead, centre):
+    client.force_login(lead)
+    page = client.get(reverse("reports:support_request_new", args=[centre.pk])).content.decode()
+    assert "创新项目支持须有考核评估合格（含）以上" in page
+
+
+def ledger_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("reports:support_ledger"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_ledger_keeps_a_fixed_number_of_queries(client, staff, lead):
+    client.force_login(staff)
+    ledger_queries(client)
+
+    def add(n):
+        for i in range(n):
+            made = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), award_date=today())
+            support.plan(made, staff, kind=C, year=2026, project_name=f"项目{i}", amount=10)
+
+    add(1)
+    few = ledger_queries(client)
+    add(8)
+    assert ledger_queries(client) == few
+    assert few <= 16
+
+
+def test_the_ledger_export_holds_the_filtered_lines(
+    client, staff, centre, django_capture_on_commit_callbacks
+):
+    line = support.plan(centre, staff, kind=C, year=2026, project_name="=HYPERLINK(1)", amount="500.5")
+    support.grant(line, staff, document_number="渝经信发〔2026〕12号", document_date=today())
+    other = awarded_centre(lead_user=user_with_role(Role.LEAD_UNIT), award_date=today())
+    support.plan(other, staff, kind=C, year=2025, project_name="另一年", amount=1)
+    client.force_login(staff)
+    url = reverse("reports:export_new", args=["support"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"query": "year=2026"})
+    job = ExportJob.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+    assert job.state == ExportJob.State.DONE
+    download = client.get(reverse("reports:export_download", args=[job.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["年度", "创新中心", "牵头单位"] and len(rows) == 2
+    assert rows[1][7] == "=HYPERLINK(1)" and rows[1][9] == "已下达" and rows[1][10] == "渝经信发〔2026〕12号"
+    assert (
+        Decimal(str(rows[1][8])) == Decimal("500.5")
+        and sheet.cell(row=2, column=9).number_format == "#,##0.00"
+    )
