@@ -25,8 +25,14 @@ class DecisionForm(forms.Form):
     )
     reason = forms.CharField(label=gettext_lazy("理由"), widget=forms.Textarea(attrs={"rows": 2}))
     confirm = forms.BooleanField(
-        label=gettext_lazy("我已核实该中心逾期未报送的情况。撤销称号不可恢复。"), required=True
+        label=gettext_lazy("我已核实该中心逾期未报送的情况。撤销称号不可恢复。"), required=False
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("withdraw") and not cleaned.get("confirm"):
+            self.add_error("confirm", _("撤销称号前请勾选确认。"))
+        return cleaned
 
     def __init__(self, *args, summary=None, **kwargs):
         super().__init__(*args, prefix=f"s{summary.pk}" if summary else None, **kwargs)

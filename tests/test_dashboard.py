@@ -817,3 +817,4 @@ def test_support_granted_and_disbursed_per_year_field_and_district(client, staff
     client.force_login(staff)
     body = client.get(reverse("reports:dashboard")).content.decode()
     assert 'id="support-figures"' in body and "已下达 800.00，已拨付 500.00" in body
+    assert 'id="support-year"' in body and 'id="support-district"' in body

@@ -231,6 +231,7 @@ def test_staff_withdraw_the_title_from_the_overdue_page(client, staff, lead, lat
         url, {f"{prefix}-summary": late.pk, f"{prefix}-withdraw": "1", f"{prefix}-reason": "长期未报送"}
     )
     assert unconfirmed.status_code == 200 and Centre.objects.get(pk=late.centre_id).status == "active"
+    assert "撤销称号前请勾选确认" in unconfirmed.content.decode()
     response = client.post(
         url,
         {
