@@ -65,9 +65,16 @@ def centre_support(request, pk):
         .order_by("-year", "-planned_on", "-pk")
     )
     posted = request.POST if request.method == "POST" else None
+    # A browser cannot resend a file: one that passed its checks on a failed submission is kept in the
+    # upload stash (under the field's prefixed name) and used again unless another one is chosen.
+    token = posted.get("stash") if posted else None
+    files = None
+    if posted is not None:
+        files = request.FILES.copy()
+        files.update(stash.restore(token, request.FILES))
     plan_form = PlanForm(
         posted if posted and "plan" in posted else None,
-        request.FILES if posted and "plan" in posted else None,
+        files if posted and "plan" in posted else None,
         max_mb=max_mb,
     )
     forms = {}
@@ -76,7 +83,7 @@ def centre_support(request, pk):
             key = f"grant-{line.pk}-line"
             bound = posted is not None and key in posted
             forms[line.pk] = GrantForm(
-                posted if bound else None, request.FILES if bound else None, line=line, max_mb=max_mb
+                posted if bound else None, files if bound else None, line=line, max_mb=max_mb
             )
         elif line.status == SupportGrant.Status.GRANTED:
             key = f"disburse-{line.pk}-line"
@@ -99,6 +106,7 @@ def centre_support(request, pk):
                         note=data["note"],
                         attachments=[upload] if upload else [],
                     )
+                    stash.discard(token)
                     messages.success(request, _("已登记拟支持。"))
                     return redirect("reports:centre_support", pk=pk)
             else:
@@ -120,9 +128,13 @@ def centre_support(request, pk):
                     else:
                         support.disburse(line, request.user, disbursed_on=form.cleaned_data["disbursed_on"])
                         messages.success(request, _("已登记拨付。"))
+                    stash.discard(token)
                     return redirect("reports:centre_support", pk=pk)
         except ActionRefused as error:
             show_refusal(request, error)
+        token = _keep_files(
+            request, token, [plan_form, *(f for f in forms.values() if "attachment" in f.fields)]
+        )
     today = timezone.localdate()
     return render(
         request,
@@ -139,8 +151,20 @@ def centre_support(request, pk):
             "may_request": request.user.has_perm("reports.request_support", centre),
             "support_year": centre.support_year(today),
             "max_mb": max_mb,
+            "stash_token": token or "",
+            "stashed": stash.names(token),
         },
     )
+
+
+def _keep_files(request, token, bound_forms) -> str | None:
+    """Keep each file of a bound form that passed its own checks (the submission failed elsewhere)."""
+    keep = {}
+    for form in bound_forms:
+        name = form.add_prefix("attachment")
+        if form.is_bound and name in request.FILES and "attachment" not in form.errors:
+            keep[name] = request.FILES[name]
+    return stash.keep(token, keep) if keep else token
 
 
 @page_permission("reports.view_support_page")

@@ -385,3 +385,15 @@ def test_the_ledger_export_holds_the_filtered_lines(
         Decimal(str(rows[1][8])) == Decimal("500.5")
         and sheet.cell(row=2, column=9).number_format == "#,##0.00"
     )
+
+
+def test_a_funding_document_is_kept_across_a_failed_plan_form(client, staff, centre):
+    client.force_login(staff)
+    url = reverse("reports:centre_support", args=[centre.pk])
+    data = {"plan": "1", "kind": C, "year": "2026", "project_name": "建设支持", "amount": ""}
+    failed = client.post(url, {**data, "attachment": pdf("资金文件.pdf")})
+    body = failed.content.decode()
+    assert failed.status_code == 200 and "资金文件.pdf" in body and 'id="stashed-files"' in body
+    token = re.search(r'name="stash" value="([0-9a-f]{32})"', body).group(1)
+    assert client.post(url, {**data, "amount": "80", "stash": token}).status_code == 302
+    assert SupportGrant.objects.get().attachments.get().original_name == "资金文件.pdf"
