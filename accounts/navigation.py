@@ -12,6 +12,7 @@ NAVIGATION = {
     ],
     Role.DISTRICT_STAFF: [
         (_("本区县申报"), "applications:district_home"),
+        (_("区县级创新中心"), "centres:district_register"),
         (_("工作看板"), "reports:dashboard"),
     ],
     Role.COMMISSION_STAFF: [
@@ -19,6 +20,7 @@ NAVIGATION = {
         (_("公示管理"), "evaluation:announcements"),
         (_("创新中心"), "reports:centres"),
         (_("年度总结"), "reports:years"),
+        (_("专项支持"), "reports:support_ledger"),
         (_("工作看板"), "reports:dashboard"),
     ],
     Role.EXPERT: [(_("我的评审任务"), "evaluation:expert_home")],

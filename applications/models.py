@@ -133,6 +133,14 @@ class Policy(models.Model):
         help_text=_("截止日期前多少天提醒尚未报送的牵头单位，用逗号分隔，例如“30,7,1”。"),
     )
     attachment_max_mb = models.PositiveSmallIntegerField(_("单个附件大小上限（MB）"), default=20)
+    summary_overdue_months = models.PositiveSmallIntegerField(
+        _("年度总结逾期提请撤销称号的月数"),
+        default=6,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "年度总结逾期超过此月数仍未报送的创新中心，提请工作人员决定是否撤销称号（不会自动撤销）。"
+        ),
+    )
 
     objects = PolicyQuerySet.as_manager()
 

@@ -112,6 +112,7 @@ CENTRE_ACTION_LABELS = {
     "assessment": _("考核评估"),
     "nomination": _("推荐升级"),
     "nomination_outcome": _("推荐结果"),
+    "overdue_kept": _("逾期未报送总结：决定不撤销称号"),
 }
 
 
@@ -154,9 +155,9 @@ class Nomination(ChoiceLabelsMixin, models.Model):
         TO_NATIONAL = "to_national", _("争创国家级")
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", _("待定")
-        SUCCEEDED = "succeeded", _("成功")
-        FAILED = "failed", _("未成功")
+        PENDING = "pending", _("已报送，待定")
+        SUCCEEDED = "succeeded", _("已获批")
+        FAILED = "failed", _("未获批")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     centre = models.ForeignKey(
@@ -198,3 +199,62 @@ class Nomination(ChoiceLabelsMixin, models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.get_kind_display()}）"
+
+
+class DistrictCentreQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("district", "field", "lead_unit", "application")
+
+
+class DistrictCentre(ChoiceLabelsMixin, models.Model):
+    """区县级制造业创新中心: the register each district's staff keep. A district may recommend one of its
+    centres to apply at municipal level; the lead unit's municipal application is then linked to it."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("区县级")
+        RECOMMENDED = "recommended", _("已推荐申报市级")
+        UPGRADED = "upgraded", _("已认定为市级")
+
+    district = models.ForeignKey(
+        "accounts.District", verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("创新中心名称"), max_length=200)
+    field = models.ForeignKey(
+        Field, verbose_name=_("领域"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lead_unit = models.ForeignKey(
+        Organisation, verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="district_centres"
+    )
+    recognised_on = models.DateField(_("区县认定日期"))
+    document_number = models.CharField(_("区县认定文号"), max_length=100)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.REGISTERED, db_index=True
+    )
+    recommended_on = models.DateField(_("推荐日期"), null=True, blank=True)
+    recommendation = models.TextField(_("推荐意见"), blank=True)
+    recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    application = models.OneToOneField(
+        Application,
+        verbose_name=_("市级申报"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="district_centre",
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DistrictCentreQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("区县级创新中心")
+        verbose_name_plural = _("区县级创新中心")
+        ordering = ["district__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="one_district_centre_name_per_district")
+        ]
+
+    def __str__(self):
+        return self.name

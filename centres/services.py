@@ -13,7 +13,7 @@ from accounts.notifications import notify
 from accounts.roles import Role
 from applications.models import Application, Outcome, Policy
 from applications.services import ActionRefused, district_users, lead_unit_users
-from centres.models import Centre, Nomination
+from centres.models import Centre, DistrictCentre, Nomination
 
 
 def approval_date_problem(approval_date, today=None) -> str | None:
@@ -47,9 +47,12 @@ def award_date_problem(approval_date, award_date, today=None) -> str | None:
 def create_centre(
     application: Application, user, *, approval_number, approval_date, plaque_number, award_date
 ):
+    """The centre of an awarded application. A district-level centre recommended upwards whose municipal
+    application this is becomes 已认定为市级 in its district's register."""
     if problem := approval_date_problem(approval_date) or award_date_problem(approval_date, award_date):
         raise ActionRefused(problem)
     policy = application.policy or Policy.current()
+    DistrictCentre.objects.filter(application=application).update(status=DistrictCentre.Status.UPGRADED)
     return Centre.objects.create(
         application=application,
         name=application.centre_name,
@@ -139,8 +142,16 @@ def withdraw_title(centre: Centre, user, reason: str, today: date | None = None)
 # --- nominations (推荐升级): one record per nomination, its outcome recorded on it later ------------------
 
 
-def check_nominable(centre: Centre, today: date) -> None:
-    """Refuse a nomination of a withdrawn centre, or of one excluded on ``today``."""
+def check_nominable(centre: Centre, today: date, kind: str = Nomination.Kind.TO_NATIONAL) -> None:
+    """Only active, non-excluded municipal (recognised) centres are nominated for the national level; a
+    district-level centre is recommended upwards in its district's register (``recommend_district_centre``).
+    """
+    if kind != Nomination.Kind.TO_NATIONAL:
+        raise ActionRefused(
+            _("市级创新中心只能推荐争创国家级；区县级创新中心由区县在区县级创新中心名录中推荐申报市级。")
+        )
+    if centre.kind != Centre.Kind.RECOGNISED:
+        raise ActionRefused(_("培育试点创新中心须经验收认定为市级创新中心后，方可推荐争创国家级。"))
     if centre.status == Centre.Status.WITHDRAWN:
         raise ActionRefused(
             _("该创新中心已于%(date)s撤销称号，不能推荐升级。")
@@ -163,7 +174,7 @@ def nominate(centre: Centre, user, *, kind: str, nominated_on: date, note: str =
         raise ActionRefused(_("推荐日期不能晚于今天。"))
     with transaction.atomic():
         locked = _lock(centre)
-        check_nominable(locked, today)
+        check_nominable(locked, today, kind)
         pending = locked.nominations.filter(kind=kind, outcome=Nomination.Outcome.PENDING).first()
         if pending is not None:
             raise ActionRefused(
@@ -232,4 +243,110 @@ def record_outcome(
                     "document": f"，{locked.outcome_document}" if locked.outcome_document else "",
                 },
             )
+    return locked
+
+
+# --- the district-level centres' register (区县级制造业创新中心) -------------------------------------------
+
+
+def register_district_centre(
+    user, *, name: str, lead_unit, recognised_on: date, document_number: str, field=None
+) -> DistrictCentre:
+    """District staff add a centre their district recognised to its register."""
+    if not user.has_perm("centres.register_district_centre"):
+        raise ActionRefused(_("只有区县经信委工作人员可以登记本区县的区县级创新中心。"))
+    name, document_number = (name or "").strip(), (document_number or "").strip()
+    if not name or not document_number or lead_unit is None or recognised_on is None:
+        raise ActionRefused(_("请填写名称、牵头单位、区县认定日期和认定文号。"))
+    if recognised_on > timezone.localdate():
+        raise ActionRefused(_("区县认定日期不能晚于今天。"))
+    if DistrictCentre.objects.filter(district_id=user.district_id, name=name).exists():
+        raise ActionRefused(_("本区县名录中已有“%(name)s”。") % {"name": name})
+    return DistrictCentre.objects.create(
+        district_id=user.district_id,
+        name=name,
+        field=field,
+        lead_unit=lead_unit,
+        recognised_on=recognised_on,
+        document_number=document_number,
+        recorded_by=user,
+    )
+
+
+def _lock_district_centre(district_centre: DistrictCentre) -> DistrictCentre:
+    return (
+        DistrictCentre.objects.select_for_update(of=("self",))
+        .select_related("lead_unit", "district")
+        .get(pk=district_centre.pk)
+    )
+
+
+def recommend_district_centre(
+    district_centre: DistrictCentre, user, *, recommended_on: date, recommendation: str
+) -> DistrictCentre:
+    """The district recommends one of its centres to apply at municipal level; the lead unit and the
+    commission's staff are told."""
+    if not user.has_perm("centres.recommend_district_centre", district_centre):
+        raise ActionRefused(_("只有该区县的区县经信委工作人员可以推荐本区县的创新中心。"))
+    recommendation = (recommendation or "").strip()
+    if not recommendation:
+        raise ActionRefused(_("请填写推荐意见。"))
+    if recommended_on is None or recommended_on > timezone.localdate():
+        raise ActionRefused(_("推荐日期不能为空，也不能晚于今天。"))
+    with transaction.atomic():
+        locked = _lock_district_centre(district_centre)
+        if locked.status != DistrictCentre.Status.REGISTERED:
+            raise ActionRefused(
+                _("该创新中心已于%(date)s推荐申报市级。")
+                % {"date": locked.recommended_on.isoformat() if locked.recommended_on else "—"}
+            )
+        locked.status = DistrictCentre.Status.RECOMMENDED
+        locked.recommended_on, locked.recommendation, locked.recommended_by = (
+            recommended_on,
+            recommendation,
+            user,
+        )
+        locked.save(update_fields=["status", "recommended_on", "recommendation", "recommended_by"])
+        link = reverse("centres:district_centre", args=[locked.pk])
+        notify(
+            [
+                *User.objects.filter(
+                    organisation_id=locked.lead_unit_id, groups__name=Role.LEAD_UNIT, is_active=True
+                ),
+                *User.objects.filter(groups__name=Role.COMMISSION_STAFF, is_active=True),
+            ],
+            "district_centre_recommended",
+            {"district_centre": locked},
+            link=link,
+        )
+    return locked
+
+
+LINKABLE_EXCLUDED_STATUSES = ("withdrawn", "rejected")
+
+
+def linkable_applications(district_centre: DistrictCentre):
+    """The lead unit's applications the recommendation may be linked to (not withdrawn, not rejected, not
+    linked to another district-level centre)."""
+    return (
+        Application.objects.filter(lead_unit_id=district_centre.lead_unit_id, district_centre__isnull=True)
+        .exclude(status__in=LINKABLE_EXCLUDED_STATUSES)
+        .order_by("-created_at")
+    )
+
+
+def link_application(district_centre: DistrictCentre, application: Application, user) -> DistrictCentre:
+    """The municipal application made on the district's recommendation names the district-level centre."""
+    if not user.has_perm("centres.link_district_centre", district_centre):
+        raise ActionRefused(_("只有该创新中心的牵头单位或市经济信息委工作人员可以关联市级申报。"))
+    with transaction.atomic():
+        locked = _lock_district_centre(district_centre)
+        if locked.status != DistrictCentre.Status.RECOMMENDED:
+            raise ActionRefused(_("区县推荐后才能关联市级申报。"))
+        if locked.application_id:
+            raise ActionRefused(_("该创新中心已关联市级申报。"))
+        if not linkable_applications(locked).filter(pk=application.pk).exists():
+            raise ActionRefused(_("只能关联该牵头单位自己的、未撤回且未被否决的申报。"))
+        locked.application = application
+        locked.save(update_fields=["application"])
     return locked

@@ -76,6 +76,7 @@ SCOPES = {
         "reports.Assessment",
         "reports.ProgrammeTarget",
         "reports.ReportingYear",
+        "reports.SupportGrant",
     ),
 }
 

@@ -43,6 +43,14 @@ class NominationForm(forms.ModelForm):
             "note": forms.Textarea(attrs={"rows": 2}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A municipal centre is nominated for the national level only (district-level centres are
+        # recommended upwards in their district's register).
+        national = Nomination.Kind.TO_NATIONAL
+        self.fields["kind"].choices = [(national.value, national.label)]
+        self.fields["kind"].initial = national.value
+
 
 class NominationOutcomeForm(forms.Form):
     """登记结果 of one pending nomination: succeeded or failed, its date and document."""

@@ -8,12 +8,13 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.models import Application, Field, Status
 from centres.models import Centre
 from evaluation.filters import WAITING_FOR_STAFF
 from evaluation.models import Assignment, Objection
-from reports.models import AnnualSummary, Assessment, ProgrammeTarget, ReportingYear
+from reports.models import AnnualSummary, Assessment, ProgrammeTarget, ReportingYear, SupportGrant
 
 PIPELINE = [s for s in Status if s != Status.DRAFT]
 KEY_FIGURES = [
@@ -168,6 +169,7 @@ def figures(district=None) -> dict:
     }
 
     return {
+        "support": support_figures(district),
         "pipeline": pipeline,
         "waiting": waiting,
         "centres": centre_counts,
@@ -176,4 +178,42 @@ def figures(district=None) -> dict:
         "summary_progress": summary_progress,
         "grades": grades,
         "key_figures": key_figures,
+    }
+
+
+GRANTED_STATES = (SupportGrant.Status.GRANTED, SupportGrant.Status.DISBURSED)
+
+
+def support_figures(district=None) -> dict:
+    """Support granted (下达, including what was then paid) and disbursed (拨付), in 万元, per year, per field
+    and (the whole programme only) per district; and how many centres received any. Four queries."""
+    lines = SupportGrant.objects.filter(status__in=GRANTED_STATES)
+    if district is not None:
+        lines = lines.filter(centre__lead_unit__district=district)
+    sums = {
+        "granted": Sum("amount"),
+        "disbursed": Sum("amount", filter=Q(status=SupportGrant.Status.DISBURSED)),
+    }
+
+    def by(key, label_key=None):
+        rows = list(lines.order_by().values(key).annotate(**sums).order_by(label_key or key))
+        for row in rows:
+            row["label"] = row[label_key or key]
+            row["granted"] = row["granted"] or Decimal(0)
+            row["disbursed"] = row["disbursed"] or Decimal(0)
+        return _bars(rows, "granted")
+
+    totals = lines.aggregate(**sums, centres=Count("centre", distinct=True))
+    tables = [
+        (_("按年度"), by("year"), "year"),
+        (_("按领域"), by("centre__field__name"), "field"),
+    ]
+    per_district = by("centre__lead_unit__district__name")  # also for one district: the same query count
+    if district is None:
+        tables.append((_("按区县"), per_district, "district"))
+    return {
+        "tables": tables,
+        "granted": totals["granted"] or Decimal(0),
+        "disbursed": totals["disbursed"] or Decimal(0),
+        "centres": totals["centres"],
     }

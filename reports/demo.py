@@ -1,5 +1,6 @@
 """Demo data after recognition: a reporting year with an accepted and an overdue summary, an assessment
-that came due, a failed one (exclusion), a withdrawn title, a national nomination. Idempotent.
+that came due, a failed one (exclusion), a withdrawn title, a national nomination, a centre's construction
+support granted and disbursed, a district-level centre recommended to apply at municipal level. Idempotent.
 
 Every step is taken by the real services with the clock at a past date (``config.clock``): the reporting
 year is the last one whose due date has passed, opened in January and filed and accepted before the due
@@ -12,18 +13,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Role
+from applications.demo import SUBMITTED_NAME
+from applications.models import Application
 from centres import services as centre_services
-from centres.models import Centre, Nomination
+from centres.models import Centre, DistrictCentre, Nomination
 from config import clock
 from evaluation.demo import AWARDED
 from reports import assessment as assessments
-from reports import summaries
+from reports import summaries, support
 from reports.assessment import open_due_assessments
 from reports.models import AnnualSummary, ReportingYear
 
 REPORTING = "重庆市物联网创新中心"
 FAILING = "重庆市能源及环保装备创新中心"
 SILENT = "重庆市现代航空装备创新中心"
+SUPPORTED = "重庆市虚拟现实创新中心"  # awarded 2024-05-20: construction support in its first two years
+DISTRICT_CENTRE = "两江新区智能网联汽车创新中心"
 FIGURES = {
     "revenue_transfer": Decimal("820.00"),
     "revenue_incubation": Decimal("160.00"),
@@ -83,6 +88,8 @@ def seed(users) -> None:
         with clock.at(clock.china(today - timedelta(days=10))):
             assessments.withdraw_title(silent, staff, "连续未报送年度工作总结，撤销称号（示范）。")
     open_due_assessments()  # what came due since (as beat does)
+    _support(staff, today)
+    _district_centre(users, today)
     centre = Centre.objects.filter(name=REPORTING).first()
     if centre is not None and not centre.nominations.exists():
         with clock.at(clock.china(today - timedelta(days=5))):
@@ -93,6 +100,58 @@ def seed(users) -> None:
                 nominated_on=timezone.localdate(),
                 note="推荐争创国家智能网联汽车创新中心（示范）",
             )
+
+
+def _support(staff, today: date) -> None:
+    """Year 1: planned, granted and disbursed; year 2: planned and granted (its payment still to come)."""
+    centre = Centre.objects.filter(name=SUPPORTED).first()
+    if centre is None or centre.support_grants.exists():
+        return
+    first, second = centre.award_date + timedelta(days=30), centre.award_date + timedelta(days=385)
+    steps = [
+        (first, "2024年度建设支持", Decimal("500.00"), "渝经信发〔2024〕88号", True),
+        (second, "2025年度建设支持", Decimal("300.00"), "渝经信发〔2025〕61号", False),
+    ]
+    for planned_on, project, amount, document, paid in steps:
+        if planned_on + timedelta(days=60) >= today:
+            continue
+        with clock.at(clock.china(planned_on)):
+            line = support.plan(
+                centre, staff, kind="construction", year=planned_on.year, project_name=project, amount=amount
+            )
+        with clock.at(clock.china(planned_on + timedelta(days=25))):
+            line = support.grant(
+                line, staff, document_number=document, document_date=planned_on + timedelta(days=20)
+            )
+        if paid:
+            with clock.at(clock.china(planned_on + timedelta(days=50))):
+                support.disburse(line, staff, disbursed_on=timezone.localdate())
+
+
+def _district_centre(users, today: date) -> None:
+    """The district's staff register a district-level centre of the demo lead unit, recommend it to apply at
+    municipal level, and the lead unit links its submitted municipal application."""
+    district, lead = users[Role.DISTRICT_STAFF], users[Role.LEAD_UNIT]
+    if district.district_id is None or DistrictCentre.objects.filter(name=DISTRICT_CENTRE).exists():
+        return
+    with clock.at(clock.china(today - timedelta(days=40))):
+        centre = centre_services.register_district_centre(
+            district,
+            name=DISTRICT_CENTRE,
+            lead_unit=lead.organisation,
+            recognised_on=date(2023, 5, 10),
+            document_number="两江经信〔2023〕12号",
+        )
+    with clock.at(clock.china(today - timedelta(days=20))):
+        centre = centre_services.recommend_district_centre(
+            centre,
+            district,
+            recommended_on=timezone.localdate(),
+            recommendation="建设成效显著，车联网测试平台服务企业百余家，推荐申报市级制造业创新中心（示范）。",
+        )
+    application = Application.objects.filter(lead_unit=lead.organisation, centre_name=SUBMITTED_NAME).first()
+    if application is not None:
+        centre_services.link_application(centre, application, lead)
 
 
 def _fail_assessment(staff, today: date) -> None:

@@ -19,6 +19,8 @@ from applications.models import Application, Status
 from evaluation.filters import WorkbenchFilter
 from evaluation.models import Assignment, Panel
 from reports.models import AnnualSummary, Assessment, ExportJob
+from reports.support import ledger
+from reports.support_forms import LedgerFilter
 
 CHUNK = 500
 
@@ -191,11 +193,78 @@ def _assessments(job: ExportJob):
     return _("考核评估结果"), headers, formats, queryset.count(), rows()
 
 
+def _support(job: ExportJob):
+    """The support ledger, filtered as the ledger page was (``LedgerFilter``)."""
+    base = ledger()
+    if job.params.get("district"):
+        base = base.filter(centre__lead_unit__district_id=job.params["district"])
+    query = QueryDict(job.params.get("query", ""))
+    queryset = LedgerFilter(query, queryset=base.order_by("-year", "centre__name", "pk")).qs
+    headers = [
+        _("年度"),
+        _("创新中心"),
+        _("牵头单位"),
+        _("领域"),
+        _("区县"),
+        _("支持类型"),
+        _("支持年度（第几年）"),
+        _("项目名称"),
+        _("金额（万元）"),
+        _("状态"),
+        _("资金文件文号"),
+        _("资金文件日期"),
+        _("拟定日期"),
+        _("下达日期"),
+        _("拨付日期"),
+    ]
+    formats = [
+        "0",
+        None,
+        None,
+        None,
+        None,
+        None,
+        "0",
+        None,
+        "#,##0.00",
+        None,
+        None,
+        "yyyy-mm-dd",
+        "yyyy-mm-dd",
+        "yyyy-mm-dd",
+        "yyyy-mm-dd",
+    ]
+
+    def rows():
+        for g in queryset.iterator(chunk_size=CHUNK):
+            district = g.centre.lead_unit.district
+            yield [
+                g.year,
+                g.centre.name,
+                g.centre.lead_unit.name,
+                str(g.centre.field),
+                district.name if district else "",
+                g.get_kind_display(),
+                g.support_year,
+                g.project_name,
+                g.amount,
+                g.get_status_display(),
+                g.document_number,
+                g.document_date,
+                g.planned_on,
+                g.granted_on,
+                g.disbursed_on,
+            ]
+
+    return _("专项支持台账"), headers, formats, queryset.count(), rows()
+
+
 KINDS = {
     "applications": (_applications, "申报清单"),
     "panel_scores": (_panel_scores, "专家评分"),
     "summaries": (_summaries, "年度工作总结"),
     "assessments": (_assessments, "考核评估结果"),
+    "support": (_support, "专项支持台账"),
 }
 
 

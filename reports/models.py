@@ -4,9 +4,11 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.choices import ChoiceLabelsMixin
 from accounts.files import random_name
+from accounts.triggers import append_only
 from centres.models import Centre
 from evaluation.models import Panel
 
@@ -277,3 +279,258 @@ class ExportJob(ChoiceLabelsMixin, models.Model):
             if self.total_rows
             else 0
         )
+
+
+# --- special support (专项支持) -----------------------------------------------------------------------
+
+
+class SupportKind(models.TextChoices):
+    CONSTRUCTION = "construction", _("建设支持")
+    INNOVATION = "innovation", _("创新项目支持")
+
+
+class SupportGrant(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
+    """One line of the support ledger: planned → granted → disbursed, each step dated and by whom. Staff
+    record them (``reports.support``); the centre's lead unit sees its own; nothing of it is public."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("拟支持")
+        GRANTED = "granted", _("已下达")
+        DISBURSED = "disbursed", _("已拨付")
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="support_grants")
+    kind = models.CharField(_("支持类型"), max_length=20, choices=SupportKind.choices)
+    support_year = models.PositiveSmallIntegerField(_("支持年度（第几年）"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
+    project_name = models.CharField(_("项目名称"), max_length=200)
+    amount = models.DecimalField(
+        _("金额（万元）"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0.01)]
+    )
+    document_number = models.CharField(_("资金文件文号"), max_length=100, blank=True)
+    document_date = models.DateField(_("资金文件日期"), null=True, blank=True)
+    status = FSMField(
+        _("状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PLANNED,
+        protected=True,
+        db_index=True,
+    )
+    request = models.OneToOneField(
+        "SupportRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="grant"
+    )
+    planned_on = models.DateField(_("拟定日期"))
+    planned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_on = models.DateField(_("下达日期"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disbursed_on = models.DateField(_("拨付日期"), null=True, blank=True)
+    disbursed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("专项支持")
+        verbose_name_plural = _("专项支持")
+        ordering = ["-year", "-planned_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="support_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(kind="innovation") | models.Q(support_year__gte=1),
+                name="construction_support_has_support_year",
+            ),
+        ]
+        indexes = [models.Index(fields=["centre", "-year"])]
+
+    def __str__(self):
+        return f"{self.centre} {self.year} {self.project_name}"
+
+    @transition(
+        field=status,
+        source=Status.PLANNED,
+        target=Status.GRANTED,
+        permission="reports.manage_support",
+        custom={"label": _("下达")},
+    )
+    def grant(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.GRANTED,
+        target=Status.DISBURSED,
+        permission="reports.manage_support",
+        custom={"label": _("拨付")},
+    )
+    def disburse(self):
+        pass
+
+
+class SupportRequest(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
+    """创新项目支持申请 by the centre's lead unit; staff grant it (an amount: a ledger line) or refuse it."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待审核")
+        GRANTED = "granted", _("同意支持")
+        REFUSED = "refused", _("不予支持")
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="support_requests")
+    project_name = models.CharField(_("项目名称"), max_length=200)
+    goals = models.TextField(_("项目目标"))
+    budget = models.TextField(_("经费预算"))
+    amount_requested = models.DecimalField(
+        _("申请金额（万元）"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0.01)]
+    )
+    status = FSMField(
+        _("状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.SUBMITTED,
+        protected=True,
+        db_index=True,
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    refusal_reason = models.TextField(_("不予支持理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("创新项目支持申请")
+        verbose_name_plural = _("创新项目支持申请")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_requested__gt=0), name="support_request_amount_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.centre} {self.project_name}"
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.GRANTED,
+        permission="reports.decide_support",
+        custom={"label": _("同意支持")},
+    )
+    def approve(self):
+        pass
+
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.REFUSED,
+        permission="reports.decide_support",
+        custom={"label": _("不予支持")},
+    )
+    def refuse(self):
+        pass
+
+
+SUPPORT_ACTION_LABELS = {
+    "planned": _("登记拟支持"),
+    "grant": _("下达"),
+    "disburse": _("拨付"),
+    "requested": _("提交创新项目支持申请"),
+    "approve": _("同意支持"),
+    "refuse": _("不予支持"),
+}
+
+
+class SupportEvent(models.Model):
+    """Append-only history of the support ledger and of the requests: who, when, from, to, why."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="support_events")
+    grant = models.ForeignKey(
+        SupportGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    action = models.CharField(_("事项"), max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("专项支持记录")
+        verbose_name_plural = _("专项支持记录")
+        ordering = ["created_at", "pk"]
+        triggers = append_only("the support history")
+
+    def __str__(self):
+        return f"{self.centre_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("support history is append-only")
+        super().save(*args, **kwargs)
+
+    @property
+    def action_label(self) -> str:
+        return str(SUPPORT_ACTION_LABELS.get(self.action, self.action))
+
+
+def support_attachment_path(instance, filename):
+    return random_name(f"support/{instance.centre_id}", content_type=instance.content_type)
+
+
+class SupportAttachment(models.Model):
+    """A file of a ledger line (funding document) or of a request (project plan), checked by content."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey(
+        SupportGrant, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=support_attachment_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("专项支持附件")
+        verbose_name_plural = _("专项支持附件")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grant__isnull=False) | models.Q(request__isnull=False),
+                name="support_attachment_belongs_somewhere",
+            )
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+
+class OverdueDecision(models.Model):
+    """Staff's decision on a centre whose annual summary is more than the policy's months overdue: withdraw
+    the title or not, with a reason. One per centre and reporting year; never taken automatically."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="overdue_decisions")
+    reporting_year = models.ForeignKey(ReportingYear, on_delete=models.PROTECT, related_name="+")
+    withdraw = models.BooleanField(_("撤销称号"))
+    reason = models.TextField(_("理由"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("逾期未报送处理")
+        verbose_name_plural = _("逾期未报送处理")
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "reporting_year"], name="one_overdue_decision_per_year")
+        ]
+
+    def __str__(self):
+        return f"{self.centre_id} {self.reporting_year_id}"

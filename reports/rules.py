@@ -80,3 +80,17 @@ rules.add_perm("reports.export", is_commission_staff | is_district_staff)
 rules.add_perm("reports", is_commission_staff)
 rules.add_perm("reports.view_programmetarget", is_commission_staff)
 rules.add_perm("reports.add_programmetarget", is_commission_staff)
+
+
+# --- special support (专项支持): staff record and decide; the lead unit sees its own and requests ----------
+rules.add_perm("reports.manage_support", is_commission_staff)
+rules.add_perm("reports.decide_support", is_commission_staff)
+rules.add_perm("reports.support_ledger", is_commission_staff)
+rules.add_perm(
+    "reports.view_support",
+    is_commission_staff | (is_lead_unit & is_own_centre) | (is_district_staff & is_centre_in_district),
+)
+rules.add_perm("reports.request_support", is_lead_unit & is_own_centre)
+rules.add_perm("reports.view_support_page", is_commission_staff | is_lead_unit | is_district_staff)
+# Centres flagged because their annual summary is long overdue: staff decide (withdraw the title or not).
+rules.add_perm("reports.decide_overdue", is_commission_staff)

@@ -43,7 +43,7 @@ from accounts.models import District, User
 from accounts.roles import Role
 from applications.editor import STEPS
 from applications.models import Application
-from centres.models import Centre
+from centres.models import Centre, DistrictCentre
 from evaluation import publicity, verification
 from evaluation.models import (
     Announcement,
@@ -57,7 +57,7 @@ from evaluation.models import (
 )
 from reports import assessment as assessments
 from reports import exports, summaries
-from reports.models import ExportJob, ReportingYear
+from reports.models import ExportJob, ReportingYear, SupportAttachment, SupportRequest
 from tests.factories import (
     PDF_BYTES,
     OrganisationFactory,
@@ -246,6 +246,16 @@ MATRIX = {
     "reports:export_new[panel_scores]": only(STAFF),  # experts' scores: staff only
     "reports:export_job": only(STAFF),  # its owner only
     "reports:export_download": only(STAFF),
+    # --- reports: special support (nothing financial is public) and long-overdue summaries
+    "reports:support_ledger": only(STAFF),
+    "reports:centre_support": only(*A_VIEWERS),
+    "reports:support_request_new": only(LEAD),  # the centre's own lead unit asks
+    "reports:support_request": only(*A_VIEWERS),
+    "reports:support_attachment": only(*A_VIEWERS),
+    "reports:overdue": only(STAFF),
+    # --- centres: the district-level centres' register (private)
+    "centres:district_register": only(LEAD, DISTRICT, STAFF, LEAD_B, DISTRICT_X),  # each sees their own part
+    "centres:district_centre": only(LEAD, DISTRICT, STAFF),
 }
 
 # Ids for the URLs that take parameters: key → callable(world) → kwargs for reverse().
@@ -317,6 +327,11 @@ FILL = {
     "reports:export_new[panel_scores]": lambda w: {"kind": "panel_scores"},
     "reports:export_job": lambda w: {"pk": w.export_job.pk},
     "reports:export_download": lambda w: {"pk": w.export_job.pk},
+    "reports:centre_support": lambda w: {"pk": w.centre.pk},
+    "reports:support_request_new": lambda w: {"pk": w.centre.pk},
+    "reports:support_request": lambda w: {"pk": w.support_request.pk},
+    "reports:support_attachment": lambda w: {"pk": w.support_attachment.pk},
+    "centres:district_centre": lambda w: {"pk": w.district_centre.pk},
 }
 
 # Organisation A's private data (``world``), never on an outsider's page.
@@ -460,6 +475,35 @@ def build_world() -> SimpleNamespace:
     w.summary = annual_summary(w.centre, w.reporting_year)
     w.summary_attachment = summaries.add_attachment(w.summary, lead_a, pdf_upload("年度总结附件.pdf"))
     w.assessment = assessments.open_by_staff(w.centre, staff)
+
+    # A's support: a request (stored directly: the world has no passed assessment) with an attachment, and
+    # a district-level centre of A in A's district.
+    w.support_request = SupportRequest.objects.create(
+        centre=w.centre,
+        project_name="甲项目",
+        goals="目标",
+        budget="预算",
+        amount_requested=100,
+        requested_by=lead_a,
+    )
+    w.support_attachment = SupportAttachment(
+        centre=w.centre,
+        request=w.support_request,
+        original_name="项目方案.pdf",
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        uploaded_by=lead_a,
+    )
+    w.support_attachment.file.save("项目方案.pdf", ContentFile(PDF_BYTES), save=False)
+    w.support_attachment.save()
+    w.district_centre = DistrictCentre.objects.create(
+        district=home_district,
+        name="甲区县级创新中心",
+        lead_unit=organisation_a,
+        recognised_on=datetime.date(2024, 1, 5),
+        document_number="渝北经信〔2024〕1号",
+        recorded_by=staff,
+    )
 
     # An export job of the commission staff user, built for real.
     w.export_job = ExportJob.objects.create(owner=staff, kind="applications", params={"query": ""})

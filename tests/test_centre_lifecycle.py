@@ -216,7 +216,7 @@ def test_staff_record_the_outcome_on_the_centre_page_without_a_second_entry(clie
     nomination.refresh_from_db()
     assert nomination.outcome == Outcome.SUCCEEDED
     page = client.get(url).content.decode()
-    assert "成功" in page and "工信部函〔2025〕8号" in page and "待定" not in page
+    assert "已获批" in page and "工信部函〔2025〕8号" in page and "待定" not in page
     assert Centre.objects.get(pk=centre.pk).is_national
 
 

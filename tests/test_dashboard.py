@@ -44,7 +44,7 @@ from evaluation import panels, publicity
 from evaluation.models import Assignment, Objection
 from reports import assessment as assessments
 from reports.dashboard import KEY_FIGURES, PIPELINE, figures, stage_durations
-from reports.models import AnnualSummary, Assessment, ProgrammeTarget, ReportingYear
+from reports.models import AnnualSummary, Assessment, ProgrammeTarget, ReportingYear, SupportGrant
 from tests.factories import (
     ApplicationFactory,
     annual_summary,
@@ -579,6 +579,16 @@ def grow(staff, k: int) -> None:
                 patents_filed=i,
             )
             graded_assessment(made, 1, 60 + i, Grade.values[i % 4], confirmed_by=staff)
+            SupportGrant.objects.create(
+                centre=made,
+                kind="construction",
+                support_year=1,
+                year=2024 + i % 2,
+                project_name="建设支持",
+                amount=Decimal(100 + i),
+                planned_on=datetime.date(2024, 7, 1),
+                planned_by=staff,
+            )
 
 
 def dashboard_queries(client, user, district_code=None) -> tuple[int, int]:
@@ -594,12 +604,13 @@ def dashboard_queries(client, user, district_code=None) -> tuple[int, int]:
 
 
 # Measured. figures(): one query per figure (statuses, stage durations, experts, objections, summaries
-# waiting, centre counts, fields, latest year, its summaries, grades, key figures, target), none per row.
-FIGURES_QUERIES = 12
-# The page: session, user and roles (3), the figures (12), the header's unread notifications (1), the
+# waiting, centre counts, fields, latest year, its summaries, grades, key figures, target, and the support
+# per year, field, district and in total), none per row.
+FIGURES_QUERIES = 16
+# The page: session, user and roles (3), the figures (16), the header's unread notifications (1), the
 # session's save (3). District staff: two permission look-ups of Django's model backend and their district.
-STAFF_PAGE_QUERIES = 19
-DISTRICT_PAGE_QUERIES = 22
+STAFF_PAGE_QUERIES = 23
+DISTRICT_PAGE_QUERIES = 26
 
 
 def test_the_dashboard_uses_a_fixed_number_of_queries_whatever_the_size(client, staff):
@@ -765,3 +776,45 @@ def test_the_timeline_of_a_centre_awarded_by_the_real_steps(client, staff):
     assert [w for w in for_staff if w not in ("分配专家", "专家回避")] != [] and set(for_lead) <= set(
         for_staff
     )
+
+
+def test_support_granted_and_disbursed_per_year_field_and_district(client, staff):
+    """Issue 19: the support granted (下达, including what was then paid) and disbursed, in 万元."""
+    from reports import support
+
+    fields = list(Field.objects.order_by("sort_order", "name"))
+    today = timezone.localdate()
+    a = awarded_centre(
+        lead_user=lead_user_in(D1), field=fields[0], award_date=today - datetime.timedelta(days=30)
+    )
+    b = awarded_centre(
+        lead_user=lead_user_in(D2), field=fields[1], award_date=today - datetime.timedelta(days=30)
+    )
+    paid = support.plan(a, staff, kind="construction", year=2025, project_name="建设支持", amount="500")
+    paid = support.grant(paid, staff, document_number="渝经信发〔2025〕1号", document_date=paid.planned_on)
+    support.disburse(paid, staff, disbursed_on=paid.planned_on)
+    granted = support.plan(b, staff, kind="construction", year=2026, project_name="建设支持", amount="300")
+    support.grant(granted, staff, document_number="渝经信发〔2026〕2号", document_date=granted.planned_on)
+    support.plan(
+        b, staff, kind="construction", year=2026, project_name="只是拟支持", amount="999"
+    )  # not counted
+
+    whole = figures()["support"]
+    assert (whole["granted"], whole["disbursed"], whole["centres"]) == (Decimal(800), Decimal(500), 2)
+    tables = {
+        key: {r["label"]: (r["granted"], r["disbursed"]) for r in rows} for _t, rows, key in whole["tables"]
+    }
+    assert tables["year"] == {2025: (Decimal(500), Decimal(500)), 2026: (Decimal(300), Decimal(0))}
+    assert tables["field"] == {
+        fields[0].name: (Decimal(500), Decimal(500)),
+        fields[1].name: (Decimal(300), 0),
+    }
+    assert set(tables["district"]) == {district(D1).name, district(D2).name}
+    one = figures(district(D1))["support"]
+    assert (one["granted"], one["disbursed"]) == (Decimal(500), Decimal(500))
+    assert [key for _t, _rows, key in one["tables"]] == ["year", "field"]
+
+    client.force_login(staff)
+    body = client.get(reverse("reports:dashboard")).content.decode()
+    assert 'id="support-figures"' in body and "已下达 800.00，已拨付 500.00" in body
+    assert 'id="support-year"' in body and 'id="support-district"' in body

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application, ApplicationEvent, Status
-from centres.models import Centre
+from centres.models import Centre, DistrictCentre
 from config import clock
 from evaluation.models import Announcement
 from evaluation.workflow import leadership_approved
@@ -68,6 +68,14 @@ def assert_every_stage_but_open_publicity(today: date) -> None:
     assert centres["重庆市能源及环保装备创新中心"].status == Centre.Status.EXCLUDED
     assert centres["重庆市能源及环保装备创新中心"].excluded_until > today
     assert centres["重庆市现代航空装备创新中心"].status == Centre.Status.WITHDRAWN
+    # special support: a centre's first year granted and disbursed, its second granted
+    lines = centres["重庆市虚拟现实创新中心"].support_grants.order_by("year")
+    assert [(g.support_year, g.status) for g in lines] == [(1, "disbursed"), (2, "granted")]
+    assert all(g.planned_on <= g.granted_on <= today for g in lines)
+    # a district-level centre recommended upwards, linked to the lead unit's municipal application
+    recommended = DistrictCentre.objects.get(name="两江新区智能网联汽车创新中心")
+    assert recommended.status == DistrictCentre.Status.RECOMMENDED
+    assert recommended.application.centre_name == "重庆市智能网联汽车创新中心"
     # every step was taken in the past, and each application's history is in calendar order
     assert not ApplicationEvent.objects.filter(created_at__gt=now).exists()
     for application in Application.objects.all():
