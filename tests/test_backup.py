@@ -117,6 +117,7 @@ def run_script(name: str, *args, dbname: str, media: Path) -> subprocess.Complet
         env=env,
         capture_output=True,
         text=True,
+        errors="replace",  # pg_restore may quote the bytes of a corrupted dump
         timeout=120,
     )
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from evaluation.models import Assignment, Objection
 from tests.factories import (
+    PDF_BYTES,
     TEST_PASSWORD,
     application_in_expert_review,
     application_in_publicity,
@@ -112,6 +113,10 @@ def test_the_objection_form_by_keyboard_alone(page, portal):
     type_into(page, page.get_by_label("姓名或单位名称"), "王异议")
     type_into(page, page.get_by_label("身份证号码"), id_number)
     type_into(page, page.get_by_label("联系电话"), "13800001234")
+    # The evidence a person must give (DOMAIN.md), chosen in the file picker.
+    page.get_by_label(re.compile("证据材料")).set_input_files(
+        {"name": "证据.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
     # Submit without the statement: refused, the summary takes the focus and links to the field.
     submit = page.get_by_role("button", name="提交异议")
     tab_to(page, submit)

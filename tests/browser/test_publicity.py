@@ -16,6 +16,7 @@ from centres.models import Centre
 from evaluation import publicity
 from evaluation.models import Announcement, Objection
 from tests.factories import (
+    PDF_BYTES,
     TEST_PASSWORD,
     application_in_publicity,
     user_with_role,
@@ -65,6 +66,10 @@ def test_an_objection_is_dismissed_the_period_ends_and_the_centre_is_awarded(bro
         visitor.get_by_label("姓名或单位名称").fill("王异议")
         visitor.get_by_label("身份证号码").fill(id_number)
         visitor.get_by_label("联系电话").fill("13800001234")
+        # The evidence a person must give (DOMAIN.md), chosen in the file picker.
+        visitor.get_by_label(re.compile("证据材料")).set_input_files(
+            {"name": "证据.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+        )
         visitor.get_by_label("异议内容和理由").fill("该中心申报的研发人员数量与实际不符。")
         visitor.get_by_role("button", name="提交异议").click()
         expect(visitor.locator("#reference")).to_have_text(re.compile(r"^YY\d{8}-[0-9A-F]{6}$"))
