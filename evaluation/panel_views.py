@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.decorators import page_permission
 from accounts.http import client_ip
 from accounts.models import User
+from applications import stages
 from applications.eligibility import evaluate
 from applications.feedback import show_refusal
 from applications.models import Application, Policy, Status
@@ -362,6 +363,9 @@ def inspection_page(request, pk):
         {
             "page_title": _("现场考核"),
             "application": application,
+            # the closing move and the stage it leads to (applications.stages)
+            "close": stages.stage_of(Status.SITE_INSPECTION).close,
+            "next_stage": stages.following(Status.SITE_INSPECTION),
             "inspection": found,
             "form": form,
             "file_form": file_form,

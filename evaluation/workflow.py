@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
+from applications import stages
 from applications.editor import labelled_sections
 from applications.eligibility import REQUIRED_ATTACHMENTS
 from applications.models import Application, Attachment, DistrictOpinion, Outcome, Status
@@ -26,7 +27,7 @@ from applications.services import (
     step,
     with_contents,
 )
-from evaluation import inspection, panels
+from evaluation import panels
 from evaluation.models import (
     Assignment,
     ComprehensiveEvaluation,
@@ -159,13 +160,9 @@ def close_open_panels(application):
         )
 
 
-# Preconditions of the later stages: every assigned expert submitted; the inspection signed off.
-CLOSE_EXPERT_REVIEW_CHECKS = [panels.closing_problems]
-CLOSE_SITE_INSPECTION_CHECKS = [inspection.closing_problems]
-
-
-def _run_checks(checks, application):
-    problems = [problem for check in checks for problem in check(application)]
+def _run_checks(name, application):
+    """The declared preconditions of move ``name`` (applications.stages): refused with every problem."""
+    problems = MOVE_DECLARATIONS[name].problems(application)
     if problems:
         raise ActionRefused(_("还不能进入下一阶段："), details=problems)
 
@@ -173,7 +170,7 @@ def _run_checks(checks, application):
 def close_expert_review(application, user, ip=None) -> Application:
     application = _fresh(application)
     check_allowed(application, "close_expert_review", user)
-    _run_checks(CLOSE_EXPERT_REVIEW_CHECKS, application)
+    _run_checks("close_expert_review", application)
     with step(application):
         panel = panels.close(application)
         move(
@@ -187,14 +184,19 @@ def close_expert_review(application, user, ip=None) -> Application:
     return application
 
 
-def close_site_inspection(application, user, ip=None) -> Application:
+def close_stage(name, application, user, ip=None) -> Application:
+    """A closing move with nothing of its own: its declared checks, the move, the lead unit told."""
     application = _fresh(application)
-    check_allowed(application, "close_site_inspection", user)
-    _run_checks(CLOSE_SITE_INSPECTION_CHECKS, application)
+    check_allowed(application, name, user)
+    _run_checks(name, application)
     with step(application):
-        move(application, "close_site_inspection", user, ip=ip)
+        move(application, name, user, ip=ip)
         _tell_lead_unit(application)
     return application
+
+
+def close_site_inspection(application, user, ip=None) -> Application:
+    return close_stage("close_site_inspection", application, user, ip=ip)
 
 
 def propose(application, user, outcome: str, reason="", ip=None) -> Application:
@@ -329,12 +331,6 @@ def approved_for_publicity():
     )
 
 
-# Every staff move, by transition name: the function and what its form asks for.
-MOVES = {
-    "start_preliminary": start_preliminary,
-    "pass_preliminary": pass_preliminary,
-    "return_for_amendment": return_for_amendment,
-    "reject": reject,
-    "close_expert_review": close_expert_review,
-    "close_site_inspection": close_site_inspection,
-}
+MOVE_DECLARATIONS = {m.name: m for m in stages.all_moves()}
+# The staff moves this module makes, by transition name (each callable: the declared service).
+MOVES = {m.name: m for m in stages.all_moves() if m.on_move_page and m.service.startswith(__name__ + ".")}
