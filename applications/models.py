@@ -231,6 +231,8 @@ class Outcome(models.TextChoices):
 
 EDITABLE_STATES = (Status.DRAFT, Status.RETURNED)
 WITHDRAWABLE_STATES = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
+# When the district's recommendation opinion can be recorded: after submission, until 材料初审 ends.
+OPINION_STATES = (Status.SUBMITTED, Status.PRELIMINARY)
 REVIEW_STATES = tuple(Status(stage.status) for stage in stages.STAGES if stage.review)
 CLOSED_STATES = (Status.REJECTED, Status.WITHDRAWN, Status.AWARDED)
 
@@ -412,6 +414,18 @@ class Application(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
             return None
         return (self.investment_capital or Decimal(0)) + (self.investment_ip or Decimal(0))
 
+    # The plan's own fields, written once, by editor step (the forms, the editor's completeness and the
+    # submitted snapshots read these).
+    BASICS_FIELDS = (
+        "centre_name",
+        "field",
+        "host_name",
+        "host_credit_code",
+        "host_registered_capital",
+        "host_founded_on",
+        "host_board",
+        "host_management",
+    )
     SECTION_FIELDS = (
         "basis",
         "construction_plan",
@@ -421,6 +435,22 @@ class Application(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
         "benefits",
         "roadmap",
     )
+    FIGURES_FIELDS = (
+        "investment_capital",
+        "investment_ip",
+        "employees",
+        "rd_staff",
+        "total_cost",
+        "rd_expense",
+    )
+    DECLARATION_FIELDS = (
+        "declares_enterprise_legal_person",
+        "declares_capital_links",
+        "declares_alliance",
+        "declares_expert_committee",
+        "declares_governance",
+    )
+    PLAN_FIELDS = (*BASICS_FIELDS, *SECTION_FIELDS, *FIGURES_FIELDS, *DECLARATION_FIELDS)
 
     # The narrative text, left unread by lists (``ApplicationQuerySet.for_list``).
     LONG_TEXT_FIELDS = (*SECTION_FIELDS, "host_board", "host_management")

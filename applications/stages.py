@@ -14,32 +14,38 @@ apps already reach the higher ones by URL and permission names.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
+from typing import ClassVar
 
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-STAFF = "commission_staff"  # accounts.roles.Role.COMMISSION_STAFF, by its code
+STAFF = "commission_staff"
+GENERIC_CLOSE = "evaluation.workflow.close_stage"  # accounts.roles.Role.COMMISSION_STAFF, by its code
 
 
 @dataclass(frozen=True)
 class Move:
     """A staff move out of a stage: the transition ``name`` on ``Application``, made by ``service``.
 
-    ``service(application, user, ip=..., **form.arguments())``; the move page offers it with ``form``
+    ``service(application, user, ip=..., **form.arguments())`` (none: ``evaluation.workflow.close_stage``,
+    which runs the checks, moves and tells the lead unit); the move page offers it with ``form``
     unless ``on_move_page`` is False (the stage's own page makes it). ``checks`` are functions
     ``(application) -> [problems]`` that must all return nothing before the move.
     """
 
     name: str
-    service: str
+    service: str = ""
     form: str = "evaluation.forms.MoveForm"
     checks: tuple[str, ...] = ()
     on_move_page: bool = True
     style: str = "primary"  # the button: primary, warning (sends back), danger (ends the application)
+    do_not_call_in_templates: ClassVar[bool] = True  # templates read its name, never make the move
 
     @property
     def function(self):
+        if not self.service:
+            return partial(_resolve(GENERIC_CLOSE), self.name)
         return _resolve(self.service)
 
     @property
