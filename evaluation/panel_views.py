@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
 from accounts.http import client_ip
@@ -306,6 +307,20 @@ def inspection_page(request, pk):
             "evaluation/inspection_new.html",
             {"page_title": _("安排现场考核"), "application": application, "form": form},
         )
+    return _inspection_render(request, application, found)
+
+
+def _inspection_for_action(request, pk, permission):
+    """The application and its inspection for one action on it, if this person holds ``permission``
+    on the inspection (else 403); None for the inspection when none is arranged yet."""
+    application = get_object_or_404(with_contents(), pk=pk)
+    found = _inspection_access(request, application)
+    if found is not None and not request.user.has_perm(permission, found):
+        raise PermissionDenied
+    return application, found
+
+
+def _record_form(application, found, data=None):
     initial = {
         "visit_date": found.visit_date,
         "team": found.team,
@@ -315,48 +330,83 @@ def inspection_page(request, pk):
     for key, value in (found.findings or {}).items():
         initial[f"ok_{key}"] = value.get("ok")
         initial[f"finding_{key}"] = value.get("finding", "")
-    form = InspectionRecordForm(
-        request.POST if "save_record" in request.POST else None,
-        initial=initial,
-        max_score=inspection.max_score(application),
-    )
-    file_form = InspectionFileForm(
-        request.POST if "add_file" in request.POST else None,
-        request.FILES if "add_file" in request.POST else None,
-    )
-    if request.method == "POST":
+    return InspectionRecordForm(data, initial=initial, max_score=inspection.max_score(application))
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_record(request, pk):
+    """Save the inspection record (staff or its leader, until signed off)."""
+    application, found = _inspection_for_action(request, pk, "evaluation.fill_inspection")
+    if found is None:
+        return redirect("evaluation:inspection", pk=pk)
+    form = _record_form(application, found, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
         try:
-            if "save_record" in request.POST and form.is_valid():
-                data = form.cleaned_data
-                inspection.save_record(
-                    found,
-                    request.user,
-                    findings=form.findings(),
-                    score=data["score"],
-                    conclusion=data["conclusion"],
-                    visit_date=data["visit_date"],
-                    team=data["team"],
-                )
-                messages.success(request, _("现场考核记录已保存。"))
-                return redirect("evaluation:inspection", pk=pk)
-            if "add_file" in request.POST and file_form.is_valid():
-                inspection.add_file(
-                    found,
-                    request.user,
-                    file_form.cleaned_data["file"],
-                    file_form.cleaned_data["caption"],
-                    max_mb=Policy.current().attachment_max_mb,
-                )
-                messages.success(request, _("已上传。"))
-                return redirect("evaluation:inspection", pk=pk)
-            if "sign_off" in request.POST:
-                inspection.sign_off(found, request.user, ip=client_ip(request))
-                messages.success(request, _("现场考核记录已签字确认。"))
-                return redirect("evaluation:inspection", pk=pk)
+            inspection.save_record(
+                found,
+                request.user,
+                findings=form.findings(),
+                score=data["score"],
+                conclusion=data["conclusion"],
+                visit_date=data["visit_date"],
+                team=data["team"],
+            )
         except ActionRefused as error:
             show_refusal(request, error)
         except ValidationError as error:  # model validation: the typed values stay
             messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, _("现场考核记录已保存。"))
+            return redirect("evaluation:inspection", pk=pk)
+    return _inspection_render(request, application, found, form=form)
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_upload(request, pk):
+    """Add a photo or document to the inspection (staff or its leader, until signed off)."""
+    application, found = _inspection_for_action(request, pk, "evaluation.fill_inspection")
+    if found is None:
+        return redirect("evaluation:inspection", pk=pk)
+    file_form = InspectionFileForm(request.POST, request.FILES)
+    if file_form.is_valid():
+        try:
+            inspection.add_file(
+                found,
+                request.user,
+                file_form.cleaned_data["file"],
+                file_form.cleaned_data["caption"],
+                max_mb=Policy.current().attachment_max_mb,
+            )
+        except ActionRefused as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("已上传。"))
+            return redirect("evaluation:inspection", pk=pk)
+    return _inspection_render(request, application, found, file_form=file_form)
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_sign_off(request, pk):
+    """The leader signs the record off (evaluation.inspection.sign_off says what is still missing)."""
+    application, found = _inspection_for_action(request, pk, "evaluation.sign_off_inspection")
+    if found is None:
+        return redirect("evaluation:inspection", pk=pk)
+    try:
+        inspection.sign_off(found, request.user, ip=client_ip(request))
+    except ActionRefused as error:
+        show_refusal(request, error)
+        return _inspection_render(request, application, found)
+    messages.success(request, _("现场考核记录已签字确认。"))
+    return redirect("evaluation:inspection", pk=pk)
+
+
+def _inspection_render(request, application, found, form=None, file_form=None):
+    form = form or _record_form(application, found)
+    file_form = file_form or InspectionFileForm()
     return render(
         request,
         "evaluation/inspection.html",
