@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from accounts.models import User
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
+from applications import stages
 from applications.eligibility import as_json, evaluate, missing_for_submission
 from applications.models import (
     OPINION_STATES,
@@ -49,20 +50,7 @@ def transition_label(application: Application, name: str) -> str:
 
 # The moves that take a plan forward towards recognition (support): refused while its lead unit is excluded.
 # Withdrawal, return, send-back and rejection stay possible.
-FORWARD_MOVES = frozenset(
-    {
-        "submit",
-        "resubmit",
-        "start_preliminary",
-        "pass_preliminary",
-        "close_expert_review",
-        "close_site_inspection",
-        "propose",
-        "open_publicity",
-        "approve",
-        "award",
-    }
-)
+FORWARD_MOVES = stages.forward_moves()
 
 
 def check_allowed(application: Application, name: str, user) -> None:

@@ -182,8 +182,13 @@ STAGES = (
         page_label=_("综合评估"),
         make_closable="evaluation.closable.comprehensive",
     ),
-    # Approval by 委主任办公会 is recorded for a batch on the leadership page; publicity follows it.
-    Stage("leadership", _("委主任办公会审定")),
+    # Approval by 委主任办公会 is recorded for a batch on the leadership page; publicity follows it, opened
+    # for a batch on the publicity page.
+    Stage(
+        "leadership",
+        _("委主任办公会审定"),
+        moves=(Move("open_publicity", "evaluation.publicity.open_publicity", on_move_page=False),),
+    ),
     Stage(
         "publicity",
         _("公示"),
@@ -200,6 +205,7 @@ STAGES = (
     Stage(
         "approved",
         _("批复"),
+        moves=(Move("award", "evaluation.publicity.award", on_move_page=False),),
         page="evaluation:approval",
         page_label=_("批复与授牌"),
         review=False,
@@ -245,6 +251,11 @@ def path_to(status) -> tuple[Stage, ...]:
 def all_moves() -> tuple[Move, ...]:
     """Every declared staff move, each once (the closing move first in each stage, then ``REJECT``)."""
     return (*(move for stage in STAGES for move in stage.moves), REJECT)
+
+
+def forward_moves() -> frozenset[str]:
+    """The moves that take a plan towards recognition: submission and each stage's closing move."""
+    return frozenset({"submit", "resubmit", *(stage.close.name for stage in STAGES if stage.close)})
 
 
 def reached(status, target) -> bool:
