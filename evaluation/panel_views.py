@@ -187,10 +187,20 @@ def panel_page(request, pk):
         panel,
         here=reverse("evaluation:panel", args=[pk]),
         back=(reverse("evaluation:application", args=[pk]), str(application)),
-        close=(reverse("evaluation:move", args=[pk, "close_expert_review"]), _("结束专家论证，进入现场考核"))
-        if application.status == Status.EXPERT_REVIEW
-        else None,
+        close=_closing_button(application, Status.EXPERT_REVIEW, _("结束专家论证，进入%(next)s")),
         problems=problems,
+    )
+
+
+def _closing_button(application, status, text):
+    """(URL, text) of the move closing ``status`` into the next declared stage, while the plan is in it."""
+    if application.status != status:
+        return None
+    stage = stages.stage_of(status)
+    following = stages.following(status)
+    return (
+        reverse("evaluation:move", args=[application.pk, stage.close.name]),
+        text % {"next": str(following.label).lower()},
     )
 
 
