@@ -158,13 +158,8 @@ STAGES = (
     Stage(
         "site_inspection",
         _("现场考核"),
-        moves=(
-            Move(
-                "close_site_inspection",
-                "evaluation.workflow.close_site_inspection",
-                checks=("evaluation.inspection.closing_problems",),
-            ),
-        ),
+        # nothing of its own to do when it closes: evaluation.workflow.close_stage
+        moves=(Move("close_site_inspection", checks=("evaluation.inspection.closing_problems",)),),
         page="evaluation:inspection",
         page_label=_("现场考核"),
         make_closable="evaluation.closable.site_inspection",

@@ -343,75 +343,87 @@ def _record_form(application, found, data=None):
     return InspectionRecordForm(data, initial=initial, max_score=inspection.max_score(application))
 
 
-@require_POST
-@page_permission("evaluation.inspection")
-def inspection_record(request, pk):
-    """Save the inspection record (staff or its leader, until signed off)."""
-    application, found = _inspection_for_action(request, pk, "evaluation.fill_inspection")
+def _inspection_action(request, pk, permission, bound_form, act, done: str, form_name="form"):
+    """One action on the inspection: ``bound_form(application, inspection)`` (None: no form) and, when
+    it is valid, ``act(inspection, form)``; on success back to the page saying ``done``, else the page
+    again with the refusal and what was typed."""
+    application, found = _inspection_for_action(request, pk, permission)
     if found is None:
         return redirect("evaluation:inspection", pk=pk)
-    form = _record_form(application, found, request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
+    form = bound_form(application, found)
+    if form is None or form.is_valid():
         try:
-            inspection.save_record(
-                found,
-                request.user,
-                findings=form.findings(),
-                score=data["score"],
-                conclusion=data["conclusion"],
-                visit_date=data["visit_date"],
-                team=data["team"],
-            )
+            act(found, form)
         except ActionRefused as error:
             show_refusal(request, error)
         except ValidationError as error:  # model validation: the typed values stay
             messages.error(request, "；".join(error.messages))
         else:
-            messages.success(request, _("现场考核记录已保存。"))
+            messages.success(request, done)
             return redirect("evaluation:inspection", pk=pk)
-    return _inspection_render(request, application, found, form=form)
+    return _inspection_render(request, application, found, **({form_name: form} if form else {}))
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_record(request, pk):
+    """Save the inspection record (staff or its leader, until signed off)."""
+
+    def save(found, form):
+        data = form.cleaned_data
+        inspection.save_record(
+            found,
+            request.user,
+            findings=form.findings(),
+            score=data["score"],
+            conclusion=data["conclusion"],
+            visit_date=data["visit_date"],
+            team=data["team"],
+        )
+
+    return _inspection_action(
+        request,
+        pk,
+        "evaluation.fill_inspection",
+        lambda application, found: _record_form(application, found, request.POST),
+        save,
+        _("现场考核记录已保存。"),
+    )
 
 
 @require_POST
 @page_permission("evaluation.inspection")
 def inspection_upload(request, pk):
     """Add a photo or document to the inspection (staff or its leader, until signed off)."""
-    application, found = _inspection_for_action(request, pk, "evaluation.fill_inspection")
-    if found is None:
-        return redirect("evaluation:inspection", pk=pk)
-    file_form = InspectionFileForm(request.POST, request.FILES)
-    if file_form.is_valid():
-        try:
-            inspection.add_file(
-                found,
-                request.user,
-                file_form.cleaned_data["file"],
-                file_form.cleaned_data["caption"],
-                max_mb=Policy.current().attachment_max_mb,
-            )
-        except ActionRefused as error:
-            show_refusal(request, error)
-        else:
-            messages.success(request, _("已上传。"))
-            return redirect("evaluation:inspection", pk=pk)
-    return _inspection_render(request, application, found, file_form=file_form)
+
+    def upload(found, form):
+        data = form.cleaned_data
+        max_mb = Policy.current().attachment_max_mb
+        inspection.add_file(found, request.user, data["file"], data["caption"], max_mb=max_mb)
+
+    return _inspection_action(
+        request,
+        pk,
+        "evaluation.fill_inspection",
+        lambda application, found: InspectionFileForm(request.POST, request.FILES),
+        upload,
+        _("已上传。"),
+        form_name="file_form",
+    )
 
 
 @require_POST
 @page_permission("evaluation.inspection")
 def inspection_sign_off(request, pk):
     """The leader signs the record off (evaluation.inspection.sign_off says what is still missing)."""
-    application, found = _inspection_for_action(request, pk, "evaluation.sign_off_inspection")
-    if found is None:
-        return redirect("evaluation:inspection", pk=pk)
-    try:
-        inspection.sign_off(found, request.user, ip=client_ip(request))
-    except ActionRefused as error:
-        show_refusal(request, error)
-        return _inspection_render(request, application, found)
-    messages.success(request, _("现场考核记录已签字确认。"))
-    return redirect("evaluation:inspection", pk=pk)
+    return _inspection_action(
+        request,
+        pk,
+        "evaluation.sign_off_inspection",
+        lambda application, found: None,
+        lambda found, form: inspection.sign_off(found, request.user, ip=client_ip(request)),
+        _("现场考核记录已签字确认。"),
+    )
 
 
 def _inspection_render(request, application, found, form=None, file_form=None):
