@@ -24,16 +24,7 @@ STEPS = [
         "basics",
         _("基本信息"),
         form_class=forms.BasicsForm,
-        required_fields=(
-            "centre_name",
-            "field",
-            "host_name",
-            "host_credit_code",
-            "host_registered_capital",
-            "host_founded_on",
-            "host_board",
-            "host_management",
-        ),
+        required_fields=Application.BASICS_FIELDS,
         help=_("创新中心名称、所属领域和依托公司的基本情况。"),
     ),
     Step(
@@ -53,14 +44,7 @@ STEPS = [
         "figures",
         _("投入与人员"),
         form_class=forms.FiguresForm,
-        required_fields=(
-            "investment_capital",
-            "investment_ip",
-            "employees",
-            "rd_staff",
-            "total_cost",
-            "rd_expense",
-        ),
+        required_fields=Application.FIGURES_FIELDS,
         help=_("这些数字用于自动核验基本条件第4-6项。金额单位为万元。"),
     ),
     Step(

@@ -196,16 +196,7 @@ def missing_for_submission(application: Application) -> list[str]:
         missing.append(str(opts.get_field("field").verbose_name))
     elif not application.field.is_active:
         missing.append(_("所选领域“%(field)s”已停止接受申报，请另选领域") % {"field": application.field})
-    for name in (
-        "host_registered_capital",
-        "host_founded_on",
-        "investment_capital",
-        "investment_ip",
-        "employees",
-        "rd_staff",
-        "total_cost",
-        "rd_expense",
-    ):
+    for name in ("host_registered_capital", "host_founded_on", *Application.FIGURES_FIELDS):
         if getattr(application, name) is None:
             missing.append(str(opts.get_field(name).verbose_name))
     if not application.outcomes.all():

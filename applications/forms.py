@@ -25,16 +25,7 @@ class BasicsForm(forms.ModelForm):
 
     class Meta:
         model = Application
-        fields = [
-            "centre_name",
-            "field",
-            "host_name",
-            "host_credit_code",
-            "host_registered_capital",
-            "host_founded_on",
-            "host_board",
-            "host_management",
-        ]
+        fields = list(Application.BASICS_FIELDS)
         widgets = {
             "host_founded_on": DateInput(),
             "host_board": forms.Textarea(attrs={"rows": 3}),
@@ -56,7 +47,7 @@ class PlanForm(forms.ModelForm):
 class FiguresForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = ["investment_capital", "investment_ip", "employees", "rd_staff", "total_cost", "rd_expense"]
+        fields = list(Application.FIGURES_FIELDS)
         help_texts = {
             "investment_capital": _("成员单位以资金、设备等形式实际投入的资本，单位万元，含研发仪器设备。"),
             "investment_ip": _("成员单位以知识产权形式的投入，单位万元。"),
@@ -68,13 +59,7 @@ class FiguresForm(forms.ModelForm):
 class DeclarationsForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = [
-            "declares_enterprise_legal_person",
-            "declares_capital_links",
-            "declares_alliance",
-            "declares_expert_committee",
-            "declares_governance",
-        ]
+        fields = list(Application.DECLARATION_FIELDS)
 
 
 class MemberUnitForm(forms.ModelForm):

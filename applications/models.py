@@ -6,6 +6,7 @@ field is protected, so nothing can set it except a transition below.
 """
 
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from accounts.files import random_name
 from accounts.models import District, Organisation
 from accounts.triggers import append_only
 from accounts.validators import validate_credit_code
+from applications import stages
 
 WAN = _("万元")
 # DOMAIN.md: a panel is an odd number of experts, at least 5. A policy may ask for more, never for fewer.
@@ -224,20 +226,8 @@ class Field(models.Model):
         return self.name
 
 
-class Status(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    SUBMITTED = "submitted", _("已提交")
-    PRELIMINARY = "preliminary", _("材料初审")
-    EXPERT_REVIEW = "expert_review", _("专家论证")
-    SITE_INSPECTION = "site_inspection", _("现场考核")
-    COMPREHENSIVE = "comprehensive", _("综合评估")
-    LEADERSHIP = "leadership", _("委主任办公会审定")
-    PUBLICITY = "publicity", _("公示")
-    APPROVED = "approved", _("批复")
-    AWARDED = "awarded", _("授牌")
-    RETURNED = "returned", _("退回修改")
-    REJECTED = "rejected", _("不予认定")
-    WITHDRAWN = "withdrawn", _("已撤回")
+# The lifecycle's states, in order, from the declaration of the review stages (applications.stages).
+Status = models.TextChoices("Status", stages.status_members(), module=__name__)
 
 
 class Outcome(models.TextChoices):
@@ -249,15 +239,9 @@ class Outcome(models.TextChoices):
 
 EDITABLE_STATES = (Status.DRAFT, Status.RETURNED)
 WITHDRAWABLE_STATES = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
-REVIEW_STATES = (
-    Status.SUBMITTED,
-    Status.PRELIMINARY,
-    Status.EXPERT_REVIEW,
-    Status.SITE_INSPECTION,
-    Status.COMPREHENSIVE,
-    Status.LEADERSHIP,
-    Status.PUBLICITY,
-)
+# When the district's recommendation opinion can be recorded: after submission, until 材料初审 ends.
+OPINION_STATES = (Status.SUBMITTED, Status.PRELIMINARY)
+REVIEW_STATES = tuple(Status(stage.status) for stage in stages.STAGES if stage.review)
 CLOSED_STATES = (Status.REJECTED, Status.WITHDRAWN, Status.AWARDED)
 
 
@@ -438,6 +422,18 @@ class Application(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
             return None
         return (self.investment_capital or Decimal(0)) + (self.investment_ip or Decimal(0))
 
+    # The plan's own fields, written once, by editor step (the forms, the editor's completeness and the
+    # submitted snapshots read these).
+    BASICS_FIELDS = (
+        "centre_name",
+        "field",
+        "host_name",
+        "host_credit_code",
+        "host_registered_capital",
+        "host_founded_on",
+        "host_board",
+        "host_management",
+    )
     SECTION_FIELDS = (
         "basis",
         "construction_plan",
@@ -447,6 +443,22 @@ class Application(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
         "benefits",
         "roadmap",
     )
+    FIGURES_FIELDS = (
+        "investment_capital",
+        "investment_ip",
+        "employees",
+        "rd_staff",
+        "total_cost",
+        "rd_expense",
+    )
+    DECLARATION_FIELDS = (
+        "declares_enterprise_legal_person",
+        "declares_capital_links",
+        "declares_alliance",
+        "declares_expert_committee",
+        "declares_governance",
+    )
+    PLAN_FIELDS = (*BASICS_FIELDS, *SECTION_FIELDS, *FIGURES_FIELDS, *DECLARATION_FIELDS)
 
     # The narrative text, left unread by lists (``ApplicationQuerySet.for_list``).
     LONG_TEXT_FIELDS = (*SECTION_FIELDS, "host_board", "host_management")
@@ -764,25 +776,11 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValidationError(_("历史记录只能追加，不能删除。"))
 
 
+# History entries that are not transitions (a transition's entry is labelled by its own ``label``).
 ACTION_LABELS = {
     "create": _("新建草稿"),
-    "submit": _("提交"),
-    "resubmit": _("重新提交"),
-    "withdraw": _("撤回"),
     "district_opinion": _("区县推荐意见"),
-    "start_preliminary": _("受理并开始初审"),
-    "pass_preliminary": _("初审通过"),
-    "return_for_amendment": _("退回修改"),
-    "close_expert_review": _("结束专家论证"),
-    "close_site_inspection": _("结束现场考核"),
-    "propose": _("提请审定"),
-    "send_back_to_comprehensive": _("退回综合评估"),
-    "reject": _("不予认定"),
     "leadership_approval": _("委主任办公会审定通过"),
-    "open_publicity": _("发布公示"),
-    "approve": _("批复"),
-    "send_back_after_objection": _("异议成立，退回综合评估"),
-    "award": _("授牌"),
     "checklist": _("初审核对"),
     "panel_created": _("组建专家组"),
     "panel_deadline_extended": _("延长评分截止时间"),
@@ -792,6 +790,15 @@ ACTION_LABELS = {
     "objection_resolved": _("异议处理"),
     "approval_recorded": _("登记批复"),
 }
+
+
+@cache
+def transition_labels() -> dict:
+    """Each transition's own label (``custom={"label": ...}``), by name."""
+    return {
+        t.name: t.custom.get("label", t.name)
+        for t in Application._meta.get_field("status").get_all_transitions(Application)
+    }
 
 
 class ApplicationEvent(ChoiceLabelsMixin, models.Model):
@@ -840,7 +847,8 @@ class ApplicationEvent(ChoiceLabelsMixin, models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
+        label = ACTION_LABELS.get(self.action) or transition_labels().get(self.action, self.action)
+        return str(label)
 
     @property
     def labelled_section_comments(self) -> dict:

@@ -18,8 +18,10 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from accounts.models import User
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
+from applications import stages
 from applications.eligibility import as_json, evaluate, missing_for_submission
 from applications.models import (
+    OPINION_STATES,
     Application,
     ApplicationEvent,
     ApplicationVersion,
@@ -48,20 +50,7 @@ def transition_label(application: Application, name: str) -> str:
 
 # The moves that take a plan forward towards recognition (support): refused while its lead unit is excluded.
 # Withdrawal, return, send-back and rejection stay possible.
-FORWARD_MOVES = frozenset(
-    {
-        "submit",
-        "resubmit",
-        "start_preliminary",
-        "pass_preliminary",
-        "close_expert_review",
-        "close_site_inspection",
-        "propose",
-        "open_publicity",
-        "approve",
-        "award",
-    }
-)
+FORWARD_MOVES = stages.forward_moves()
 
 
 def check_allowed(application: Application, name: str, user) -> None:
@@ -113,7 +102,7 @@ def _already_moved(application: Application) -> str:
 
 
 @contextmanager
-def step(application: Application):
+def guarded(application: Application):
     """One atomic step; a concurrent move of the same application turns into a clear refusal."""
     try:
         with transaction.atomic():
@@ -131,7 +120,7 @@ def move(
     ip: str | None = None,
     section_comments: dict | None = None,
 ) -> ApplicationEvent:
-    """Perform transition ``name`` and record it. Call inside ``step()``, after ``check_allowed``."""
+    """Perform transition ``name`` and record it. Call inside ``guarded()``, after ``check_allowed``."""
     from_status = application.status
     getattr(application, name)()
     application.stage_entered_at = timezone.now()
@@ -148,7 +137,7 @@ def move(
     )
 
 
-def record(
+def add_history(
     application: Application, action: str, user, *, comment: str = "", ip: str | None = None, internal=False
 ):
     """A history entry for something that does not change the status (creation, an opinion, ...).
@@ -232,7 +221,7 @@ def create_draft(user, ip: str | None = None) -> Application:
         application = Application.objects.create(
             lead_unit=user.organisation, district_id=user.organisation.district_id, created_by=user
         )
-        record(application, "create", user, ip=ip)
+        add_history(application, "create", user, ip=ip)
     return application
 
 
@@ -254,7 +243,7 @@ def submit(application: Application, user, ip: str | None = None) -> Application
         raise ActionRefused(_("以下内容尚未填写完整，暂不能提交："), details=missing)
     policy = Policy.current()
     now = timezone.now()
-    with step(application):
+    with guarded(application):
         if application.number is None:
             application.year = timezone.localdate(now).year
             application.number = next_number(application.year)
@@ -288,7 +277,7 @@ def withdraw(application: Application, user, reason: str = "", ip: str | None = 
     application = Application.objects.get(pk=application.pk)
     check_allowed(application, "withdraw", user)
     was_submitted = application.status != Status.DRAFT
-    with step(application):
+    with guarded(application):
         move(application, "withdraw", user, comment=reason, ip=ip)
         colleagues = [u for u in lead_unit_users(application) if u.pk != user.pk]
         notify(
@@ -313,9 +302,6 @@ def withdraw(application: Application, user, reason: str = "", ip: str | None = 
     return application
 
 
-OPINION_STATES = (Status.SUBMITTED, Status.PRELIMINARY)
-
-
 def record_district_opinion(application: Application, user, form, ip: str | None = None):
     """Save the district's recommendation opinion (the bound, valid ``DistrictOpinionForm``)."""
     if not user.has_perm("applications.recommend", application):
@@ -331,7 +317,7 @@ def record_district_opinion(application: Application, user, form, ip: str | None
         opinion.author = user
         opinion.save()
         verdict = _("同意推荐") if opinion.recommend else _("不同意推荐")
-        record(application, "district_opinion", user, comment=f"{verdict}：{opinion.opinion}", ip=ip)
+        add_history(application, "district_opinion", user, comment=f"{verdict}：{opinion.opinion}", ip=ip)
         notify(
             users_with_role(Role.COMMISSION_STAFF),
             "district_opinion",

@@ -4,34 +4,7 @@ from decimal import Decimal
 
 from applications.models import Application
 
-SCALAR_FIELDS = [
-    "centre_name",
-    "field",
-    "host_name",
-    "host_credit_code",
-    "host_registered_capital",
-    "host_founded_on",
-    "host_board",
-    "host_management",
-    "basis",
-    "construction_plan",
-    "tech_direction",
-    "operating_model",
-    "expected_results",
-    "benefits",
-    "roadmap",
-    "investment_capital",
-    "investment_ip",
-    "employees",
-    "rd_staff",
-    "total_cost",
-    "rd_expense",
-    "declares_enterprise_legal_person",
-    "declares_capital_links",
-    "declares_alliance",
-    "declares_expert_committee",
-    "declares_governance",
-]
+SCALAR_FIELDS = Application.PLAN_FIELDS
 
 
 def _plain(value):

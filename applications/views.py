@@ -49,7 +49,6 @@ def lead_home(request):
         {
             "page_title": _("我的申报"),
             "page": page,
-            "editable_states": (Status.DRAFT, Status.RETURNED),
             "excluded": services.exclusion(request.user.organisation),
             "withdrawn_titles": list(services.withdrawn_titles(request.user.organisation)),
         },
@@ -250,10 +249,8 @@ def detail(request, pk):
             "stored_eligibility": application.eligibility,
             "clash": field_clash(application),
             "can_edit": _can_edit(request, application),
-            "can_withdraw": request.user.has_perm("applications.withdraw", application)
-            and application.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED),
-            "can_recommend": request.user.has_perm("applications.recommend", application)
-            and application.status in services.OPINION_STATES,
+            "can_withdraw": request.user.has_perm("applications.withdraw_now", application),
+            "can_recommend": request.user.has_perm("applications.recommend_now", application),
             "opinion": getattr(application, "district_opinion", None),
             "return_comments": _latest_return_comments(application),
         },

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from applications import stages
 from config.after_commit import ReadHere, invalidate
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,8 @@ SCOPES = {
         "accounts.Organisation",
         "accounts.District",
         "centres.Centre",
-        "evaluation.Panel",
-        "evaluation.Assignment",
-        "evaluation.ScoreSheet",
-        "evaluation.SiteInspection",
+        # and each review stage's own records (applications.stages: panels, sheets, the inspection ...)
+        *(label for stage in stages.STAGES for label in stage.models),
     ),
     # The public announcement list and centre directory (config.public_cache): anonymous, whole pages.
     "public": (

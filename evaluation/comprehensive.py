@@ -62,6 +62,17 @@ def decide(
     application: Application, user, decision: str, reason: str = "", ip=None
 ) -> ComprehensiveEvaluation:
     """Record staff's conclusion and move the application accordingly, in one transaction."""
+    with transaction.atomic():
+        evaluation, summary = record_conclusion(application, user, decision, reason)
+        if decision == Recommendation.REJECT:
+            workflow.reject(application, user, summary, ip=ip)
+        else:
+            workflow.propose(application, user, decision, summary, ip=ip)
+    return evaluation
+
+
+def record_conclusion(application: Application, user, decision: str, reason: str = ""):
+    """Store staff's conclusion (not moving the application): (the evaluation, its summary for history)."""
     if not user.has_perm("evaluation.review", application):
         raise ActionRefused(_("只有市经济信息委工作人员可以作出综合评估结论。"))
     if application.status != Status.COMPREHENSIVE:
@@ -78,27 +89,22 @@ def decide(
             _("评估结论与系统建议（%(recommendation)s）不一致，须写明理由。")
             % {"recommendation": Recommendation(figures["recommendation"]).label}
         )
-    with transaction.atomic():
-        evaluation, _created = ComprehensiveEvaluation.objects.update_or_create(
-            application=application,
-            defaults={
-                **figures_for_model(figures),
-                "decision": decision,
-                "reason": reason,
-                "decided_by": user,
-            },
-        )
-        summary = _("综合得分%(score)s，系统建议%(rec)s，结论%(decision)s。%(reason)s") % {
-            "score": figures["composite"],
-            "rec": Recommendation(figures["recommendation"]).label,
-            "decision": Recommendation(decision).label,
+    evaluation, _created = ComprehensiveEvaluation.objects.update_or_create(
+        application=application,
+        defaults={
+            **figures_for_model(figures),
+            "decision": decision,
             "reason": reason,
-        }
-        if decision == Recommendation.REJECT:
-            workflow.reject(application, user, summary, ip=ip)
-        else:
-            workflow.propose(application, user, decision, summary, ip=ip)
-    return evaluation
+            "decided_by": user,
+        },
+    )
+    summary = _("综合得分%(score)s，系统建议%(rec)s，结论%(decision)s。%(reason)s") % {
+        "score": figures["composite"],
+        "rec": Recommendation(figures["recommendation"]).label,
+        "decision": Recommendation(decision).label,
+        "reason": reason,
+    }
+    return evaluation, summary
 
 
 def figures_for_model(figures: dict) -> dict:

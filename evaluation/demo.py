@@ -1,5 +1,6 @@
 """Demo data for the review: an expert pool and applications waiting in each review stage. Idempotent."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import District, Organisation, User
 from accounts.roles import Role
 from accounts.validators import credit_code_check_character
-from applications import services
+from applications import services, stages
 from applications.demo import fill_complete
 from applications.models import Application, Field, Policy
 from config import clock
@@ -228,90 +229,163 @@ def seed(users) -> None:
         _through_stages(first_day, centre, field_name, lead, staff, pool, target, now)
 
 
+@dataclass
+class _Plan:
+    """One demo application on its way through the declared stages (applications.stages)."""
+
+    first_day: date
+    centre: str
+    lead: User
+    staff: User
+    pool: list
+    target: str
+    now: object
+    application: Application | None = None
+    last: object = None  # when the latest step was taken
+
+    def on(self, step: str, hour: int = 10, minute: int = 0):
+        self.last = clock.china(self.first_day + timedelta(days=DAY[step]), hour, minute)
+        return clock.at(self.last)
+
+    def fresh(self) -> Application:
+        return Application.objects.get(pk=self.application.pk)
+
+
 def _through_stages(first_day, centre, field_name, lead, staff, pool, target, now):
-    def on(step: str, hour: int = 10, minute: int = 0):
-        return clock.at(clock.china(first_day + timedelta(days=DAY[step]), hour, minute))
-
-    def fresh():
-        return Application.objects.get(pk=application.pk)
-
+    """Submit the plan, then walk the declared stages: each stage's demo step (or, for a stage the demo
+    has no step of its own for, the stage's ``make_closable`` hook and its closing move an hour after the
+    previous step), stopping in ``target``."""
+    plan = _Plan(first_day, centre, lead, staff, pool, target, now)
     with clock.at(clock.china(first_day, 9, 30)):
         application = services.create_draft(lead)
         Application.objects.filter(pk=application.pk).update(centre_name=centre)
         fill_complete(application, lead)
         Application.objects.filter(pk=application.pk).update(field=Field.objects.get(name=field_name))
         services.submit(application, lead)
-    with on("preliminary"):
-        workflow.start_preliminary(application, staff)
-        workflow.pass_preliminary(application, staff, PreliminaryCheck.Item.values, "材料齐全。")
-    with on("panel"):
-        panel = panels.create_panel(fresh(), staff, deadline=timezone.now() + timedelta(days=14))
-        panels.assign(panel, staff, pool)
+    plan.application, plan.last = application, clock.china(first_day, 9, 30)
+    for stage in stages.STAGES:
+        STEPS.get(stage.status, _declared_step)(plan, stage, stop=stage.status == target)
+        if stage.status == target:
+            return
+
+
+def _declared_step(plan, stage, stop):
+    plan.last += timedelta(hours=1)
+    with clock.at(plan.last):
+        cast = stages.Cast(experts=lambda n: plan.pool[:n], leader=plan.staff)
+        arguments = stage.prepare(plan.fresh(), plan.staff, cast)
+        if not stop and stage.close:
+            stage.close(plan.fresh(), plan.staff, **arguments)
+
+
+def _accept(plan, stage, stop):
+    with plan.on("preliminary"):
+        workflow.start_preliminary(plan.application, plan.staff)
+
+
+def _preliminary(plan, stage, stop):
+    plan.last += timedelta(minutes=1)  # a minute after accepting it
+    with clock.at(plan.last):
+        workflow.pass_preliminary(plan.application, plan.staff, PreliminaryCheck.Item.values, "材料齐全。")
+
+
+def _expert_review(plan, stage, stop):
+    with plan.on("panel"):
+        panel = panels.create_panel(plan.fresh(), plan.staff, deadline=timezone.now() + timedelta(days=14))
+        panels.assign(panel, plan.staff, plan.pool)
     # The demo expert still has to declare and score in the application waiting in 专家论证.
-    scoring = pool[1:3] if target == "expert_review" else pool
+    scoring = plan.pool[1:3] if stop else plan.pool
     for n, expert in enumerate(scoring):
-        with clock.at(clock.china(first_day + timedelta(days=DAY["scores"] + n // 2), 9 + n)):
+        with clock.at(clock.china(plan.first_day + timedelta(days=DAY["scores"] + n // 2), 9 + n)):
             _score_all(panel, [expert])
-    if target == "expert_review":
+    if stop:
         return
-    with on("close_review"):
-        workflow.close_expert_review(application, staff)
-    with on("open_inspection"):
+    with plan.on("close_review"):
+        workflow.close_expert_review(plan.application, plan.staff)
+
+
+def _site_inspection(plan, stage, stop):
+    with plan.on("open_inspection"):
         found = inspection.open_inspection(
-            fresh(),
-            staff,
+            plan.fresh(),
+            plan.staff,
             # The plan waiting in 现场考核 is led by the demo expert (it shows on their home page).
-            leader=pool[0] if target == "site_inspection" else staff,
-            visit_date=first_day + timedelta(days=DAY["inspection"]),
+            leader=plan.pool[0] if stop else plan.staff,
+            visit_date=plan.first_day + timedelta(days=DAY["inspection"]),
             team="张伟（市经济信息委）\n孙强（重庆示范研究院）",
         )
-    if target == "site_inspection":
+    if stop:
         return
-    with on("inspection", 16):
+    with plan.on("inspection", 16):
         inspection.save_record(
             found,
-            staff,
+            plan.staff,
             score=Decimal("84"),
             conclusion="场地、设备、人员与申报一致。",
             findings={item: {"ok": True, "finding": "核查一致。"} for item in SiteInspection.Item.values},
         )
-        inspection.sign_off(found, staff)
-        workflow.close_site_inspection(application, staff)
-    if target == "comprehensive":
+        inspection.sign_off(found, plan.staff)
+        workflow.close_site_inspection(plan.application, plan.staff)
+
+
+def _comprehensive(plan, stage, stop):
+    if stop:
         return
-    with on("decide"):
-        comprehensive.decide(fresh(), staff, "recognise")
-    with on("meeting", 15):
-        _leadership_meeting(application, staff)
-    if target == "leadership":
-        return
-    if target == "publicity":
-        start = open_period_start(now, Policy.current().publicity_working_days)
+    with plan.on("decide"):
+        comprehensive.decide(plan.fresh(), plan.staff, "recognise")
+
+
+def _leadership(plan, stage, stop):
+    with plan.on("meeting", 15):
+        _leadership_meeting(plan.application, plan.staff)
+
+
+def _publicity(plan, stage, stop):
+    if stop:
+        start = open_period_start(plan.now, Policy.current().publicity_working_days)
         if start is None:
             return  # approved and ready to publish once the year's holidays are entered
         with clock.at(start):
-            _open_publicity(application, staff, centre)
+            _open_publicity(plan.application, plan.staff, plan.centre)
         return
-    with on("publicity", 9):
-        announcement = _open_publicity(application, staff, centre)
+    with plan.on("publicity", 9):
+        announcement = _open_publicity(plan.application, plan.staff, plan.centre)
     with clock.at(announcement.ends_at + timedelta(hours=10)):
         publicity.close_expired()
-    approved_on = timezone.localdate(announcement.ends_at) + timedelta(days=7)
+    plan.last = announcement.ends_at  # approval follows a week after the period ended
+
+
+def _approved(plan, stage, stop):
+    application = plan.application
+    approved_on = timezone.localdate(plan.last) + timedelta(days=7)
     with clock.at(clock.china(approved_on)):
         publicity.record_approval(
-            fresh(),
-            staff,
+            plan.fresh(),
+            plan.staff,
             document_number=f"渝经信发〔{approved_on.year}〕{application.pk}号",
             document_date=approved_on,
         )
-    award_date = AWARDED[centre]
+    award_date = AWARDED[plan.centre]
     with clock.at(clock.china(award_date)):
         publicity.award(
-            fresh(),
-            staff,
+            plan.fresh(),
+            plan.staff,
             plaque_number=f"CQZZCX-{award_date.year}-{application.pk:03d}",
             award_date=award_date,
         )
+
+
+# The demo's own step in each declared stage (timed by ``DAY``); a stage without one runs its hook.
+STEPS = {
+    "submitted": _accept,
+    "preliminary": _preliminary,
+    "expert_review": _expert_review,
+    "site_inspection": _site_inspection,
+    "comprehensive": _comprehensive,
+    "leadership": _leadership,
+    "publicity": _publicity,
+    "approved": _approved,
+}
 
 
 def _leadership_meeting(application, staff):

@@ -4,18 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.filtering import BootstrapFilterMixin, YearFilter
 from accounts.models import District
+from applications import stages
 from applications.models import Application, Field, Status
 
-# Where an application waits for commission staff to act.
-WAITING_FOR_STAFF = (
-    Status.SUBMITTED,
-    Status.PRELIMINARY,
-    Status.EXPERT_REVIEW,
-    Status.SITE_INSPECTION,
-    Status.COMPREHENSIVE,
-    Status.LEADERSHIP,
-    Status.APPROVED,
-)
+# Where an application waits for commission staff to act (declared per stage in applications.stages).
+WAITING_FOR_STAFF = tuple(Status(stage.status) for stage in stages.STAGES if stage.waits_for == stages.STAFF)
 
 
 class WorkbenchFilter(BootstrapFilterMixin, django_filters.FilterSet):

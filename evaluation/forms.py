@@ -17,6 +17,16 @@ class MoveForm(forms.Form):
     comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     confirm = forms.BooleanField(label=CONFIRM_LABEL)
 
+    def arguments(self) -> dict:
+        """The keyword arguments the move's service takes from this form (the comment only where the
+        service records it: ``CommentedMoveForm``)."""
+        return {}
+
+
+class CommentedMoveForm(MoveForm):
+    def arguments(self) -> dict:
+        return {"comment": self.cleaned_data["comment"]}
+
 
 class PassPreliminaryForm(MoveForm):
     ticked = forms.MultipleChoiceField(
@@ -26,6 +36,9 @@ class PassPreliminaryForm(MoveForm):
         required=False,
         help_text=_("全部核对后才能通过初审；已勾选的项目会保存。"),
     )
+
+    def arguments(self) -> dict:
+        return {"ticked": self.cleaned_data["ticked"], "comment": self.cleaned_data["comment"]}
 
 
 class ReturnForm(forms.Form):
@@ -44,6 +57,9 @@ class ReturnForm(forms.Form):
     def section_comments(self) -> dict:
         return {step.slug: self.cleaned_data.get(f"section_{step.slug}", "") for step in STEPS}
 
+    def arguments(self) -> dict:
+        return {"comment": self.cleaned_data["comment"], "section_comments": self.section_comments()}
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("comment", "").strip() and not any(
@@ -56,6 +72,9 @@ class ReturnForm(forms.Form):
 class RejectForm(forms.Form):
     comment = forms.CharField(label=_("不予认定理由"), widget=forms.Textarea(attrs={"rows": 4}))
     confirm = forms.BooleanField(label=_("确认不予认定。申报将终止，申报单位会收到通知和理由。"))
+
+    def arguments(self) -> dict:
+        return {"reason": self.cleaned_data["comment"]}
 
 
 class ProposeForm(MoveForm):

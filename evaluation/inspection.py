@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.models import Application, Policy, Status
-from applications.services import ActionRefused, application_link, lead_unit_users, record
+from applications.services import ActionRefused, add_history, application_link, lead_unit_users
 from applications.uploads import inspect
 from evaluation.models import InspectionFile, SiteInspection
 
@@ -137,7 +137,7 @@ def sign_off(inspection: SiteInspection, user, ip=None) -> SiteInspection:
     with transaction.atomic():
         inspection.signed_off_at = timezone.now()
         inspection.save(update_fields=["signed_off_at"])
-        record(
+        add_history(
             inspection.application,
             "inspection_signed_off",
             user,

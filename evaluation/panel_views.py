@@ -8,10 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
 from accounts.http import client_ip
 from accounts.models import User
+from applications import stages
 from applications.eligibility import evaluate
 from applications.feedback import show_refusal
 from applications.models import Application, Policy, Status
@@ -185,10 +187,20 @@ def panel_page(request, pk):
         panel,
         here=reverse("evaluation:panel", args=[pk]),
         back=(reverse("evaluation:application", args=[pk]), str(application)),
-        close=(reverse("evaluation:move", args=[pk, "close_expert_review"]), _("结束专家论证，进入现场考核"))
-        if application.status == Status.EXPERT_REVIEW
-        else None,
+        close=_closing_button(application, Status.EXPERT_REVIEW, _("结束专家论证，进入%(next)s")),
         problems=problems,
+    )
+
+
+def _closing_button(application, status, text):
+    """(URL, text) of the move closing ``status`` into the next declared stage, while the plan is in it."""
+    if application.status != status:
+        return None
+    stage = stages.stage_of(status)
+    following = stages.following(status)
+    return (
+        reverse("evaluation:move", args=[application.pk, stage.close.name]),
+        text % {"next": str(following.label).lower()},
     )
 
 
@@ -305,6 +317,20 @@ def inspection_page(request, pk):
             "evaluation/inspection_new.html",
             {"page_title": _("安排现场考核"), "application": application, "form": form},
         )
+    return _inspection_render(request, application, found)
+
+
+def _inspection_for_action(request, pk, permission):
+    """The application and its inspection for one action on it, if this person holds ``permission``
+    on the inspection (else 403); None for the inspection when none is arranged yet."""
+    application = get_object_or_404(with_contents(), pk=pk)
+    found = _inspection_access(request, application)
+    if found is not None and not request.user.has_perm(permission, found):
+        raise PermissionDenied
+    return application, found
+
+
+def _record_form(application, found, data=None):
     initial = {
         "visit_date": found.visit_date,
         "team": found.team,
@@ -314,54 +340,104 @@ def inspection_page(request, pk):
     for key, value in (found.findings or {}).items():
         initial[f"ok_{key}"] = value.get("ok")
         initial[f"finding_{key}"] = value.get("finding", "")
-    form = InspectionRecordForm(
-        request.POST if "save_record" in request.POST else None,
-        initial=initial,
-        max_score=inspection.max_score(application),
-    )
-    file_form = InspectionFileForm(
-        request.POST if "add_file" in request.POST else None,
-        request.FILES if "add_file" in request.POST else None,
-    )
-    if request.method == "POST":
+    return InspectionRecordForm(data, initial=initial, max_score=inspection.max_score(application))
+
+
+def _inspection_action(request, pk, permission, bound_form, act, done: str, form_name="form"):
+    """One action on the inspection: ``bound_form(application, inspection)`` (None: no form) and, when
+    it is valid, ``act(inspection, form)``; on success back to the page saying ``done``, else the page
+    again with the refusal and what was typed."""
+    application, found = _inspection_for_action(request, pk, permission)
+    if found is None:
+        return redirect("evaluation:inspection", pk=pk)
+    form = bound_form(application, found)
+    if form is None or form.is_valid():
         try:
-            if "save_record" in request.POST and form.is_valid():
-                data = form.cleaned_data
-                inspection.save_record(
-                    found,
-                    request.user,
-                    findings=form.findings(),
-                    score=data["score"],
-                    conclusion=data["conclusion"],
-                    visit_date=data["visit_date"],
-                    team=data["team"],
-                )
-                messages.success(request, _("现场考核记录已保存。"))
-                return redirect("evaluation:inspection", pk=pk)
-            if "add_file" in request.POST and file_form.is_valid():
-                inspection.add_file(
-                    found,
-                    request.user,
-                    file_form.cleaned_data["file"],
-                    file_form.cleaned_data["caption"],
-                    max_mb=Policy.current().attachment_max_mb,
-                )
-                messages.success(request, _("已上传。"))
-                return redirect("evaluation:inspection", pk=pk)
-            if "sign_off" in request.POST:
-                inspection.sign_off(found, request.user, ip=client_ip(request))
-                messages.success(request, _("现场考核记录已签字确认。"))
-                return redirect("evaluation:inspection", pk=pk)
+            act(found, form)
         except ActionRefused as error:
             show_refusal(request, error)
         except ValidationError as error:  # model validation: the typed values stay
             messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, done)
+            return redirect("evaluation:inspection", pk=pk)
+    return _inspection_render(request, application, found, **({form_name: form} if form else {}))
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_record(request, pk):
+    """Save the inspection record (staff or its leader, until signed off)."""
+
+    def save(found, form):
+        data = form.cleaned_data
+        inspection.save_record(
+            found,
+            request.user,
+            findings=form.findings(),
+            score=data["score"],
+            conclusion=data["conclusion"],
+            visit_date=data["visit_date"],
+            team=data["team"],
+        )
+
+    return _inspection_action(
+        request,
+        pk,
+        "evaluation.fill_inspection",
+        lambda application, found: _record_form(application, found, request.POST),
+        save,
+        _("现场考核记录已保存。"),
+    )
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_upload(request, pk):
+    """Add a photo or document to the inspection (staff or its leader, until signed off)."""
+
+    def upload(found, form):
+        data = form.cleaned_data
+        max_mb = Policy.current().attachment_max_mb
+        inspection.add_file(found, request.user, data["file"], data["caption"], max_mb=max_mb)
+
+    return _inspection_action(
+        request,
+        pk,
+        "evaluation.fill_inspection",
+        lambda application, found: InspectionFileForm(request.POST, request.FILES),
+        upload,
+        _("已上传。"),
+        form_name="file_form",
+    )
+
+
+@require_POST
+@page_permission("evaluation.inspection")
+def inspection_sign_off(request, pk):
+    """The leader signs the record off (evaluation.inspection.sign_off says what is still missing)."""
+    return _inspection_action(
+        request,
+        pk,
+        "evaluation.sign_off_inspection",
+        lambda application, found: None,
+        lambda found, form: inspection.sign_off(found, request.user, ip=client_ip(request)),
+        _("现场考核记录已签字确认。"),
+    )
+
+
+def _inspection_render(request, application, found, form=None, file_form=None):
+    form = form or _record_form(application, found)
+    file_form = file_form or InspectionFileForm()
     return render(
         request,
         "evaluation/inspection.html",
         {
             "page_title": _("现场考核"),
             "application": application,
+            # the closing move and the stage it leads to (applications.stages)
+            "close": stages.stage_of(Status.SITE_INSPECTION).close,
+            "next_stage": stages.following(Status.SITE_INSPECTION),
             "inspection": found,
             "form": form,
             "file_form": file_form,

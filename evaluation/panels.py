@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
 from applications.models import Application, Policy, Status
-from applications.services import ActionRefused, record
+from applications.services import ActionRefused, add_history
 from evaluation.models import (
     Assignment,
     ExpertProfile,
@@ -113,7 +113,7 @@ def create_panel(application, user, *, deadline, kind=ScoreSheetTemplate.Kind.EX
         panel = Panel.objects.create(
             application=application, kind=kind, template=template, deadline=deadline, created_by=user
         )
-        record(
+        add_history(
             application,
             "panel_created",
             user,
@@ -160,7 +160,7 @@ def assign(panel: Panel, user, experts) -> list[Assignment]:
     with transaction.atomic():
         for expert in experts:
             created.append(Assignment.objects.create(panel=panel, expert=expert, assigned_by=user))
-        record(
+        add_history(
             application, "experts_assigned", user, comment="、".join(str(e) for e in experts), internal=True
         )
         link = reverse("evaluation:expert_home")
@@ -188,7 +188,7 @@ def declare(assignment: Assignment, user, answers: dict, ip=None) -> Assignment:
         locked.save(update_fields=["declaration", "declared_at", "state"])
         application = locked.panel.application
         if conflict:
-            record(
+            add_history(
                 application,
                 "expert_withdrawn",
                 user,
@@ -344,7 +344,7 @@ def extend_deadline(panel: Panel, user, *, deadline, reason: str, ip=None) -> Pa
         PanelDeadlineChange.objects.create(
             panel=locked, previous_deadline=previous, new_deadline=deadline, reason=reason, changed_by=user
         )
-        record(
+        add_history(
             locked.application,
             "panel_deadline_extended",
             user,

@@ -3,7 +3,7 @@
 Deadlines are stored, not scheduled: ``Announcement.ends_at`` is computed once in working days when the
 announcement opens; pages derive "open" from it, and the sweep (a beat task and a management command,
 the same function) closes what has expired. The sweep locks each announcement with SKIP LOCKED and moves
-each application through the usual ``step``/``move``, so two sweeps at once, or a late one, move each
+each application through the usual ``guarded``/``move``, so two sweeps at once, or a late one, move each
 application exactly once.
 """
 
@@ -23,14 +23,14 @@ from accounts.roles import Role
 from applications.models import Application, Outcome, Policy, Status
 from applications.services import (
     ActionRefused,
+    add_history,
     application_link,
     check_allowed,
     exclusion_refusal,
+    guarded,
     lead_unit_users,
     move,
-    record,
     staff_link,
-    step,
 )
 from applications.uploads import inspect
 from centres.services import approval_date_problem, award_date_problem, create_centre
@@ -113,7 +113,7 @@ def open_publicity(
         for order, application in enumerate(applications):
             AnnouncementEntry.objects.create(announcement=announcement, application=application, order=order)
             check_allowed(application, "open_publicity", user)
-            with step(application):
+            with guarded(application):
                 move(application, "open_publicity", user, comment=title, ip=ip)
                 notify(
                     lead_unit_users(application),
@@ -255,7 +255,7 @@ def resolve_objection(objection: Objection, user, state: str, resolution: str) -
         locked.state, locked.resolution = state, resolution.strip()
         locked.resolved_by, locked.resolved_at = user, timezone.now()
         locked.save()
-        record(
+        add_history(
             locked.entry.application,
             "objection_resolved",
             user,
@@ -287,7 +287,7 @@ def approve(application, user, ip=None):
     problems = objections_block(application)
     if problems:
         raise ActionRefused(_("还不能批复："), details=problems)
-    with step(application):
+    with guarded(application):
         move(application, "approve", user, comment=_("公示期满，异议均不成立。"), ip=ip)
         _tell(application, "application_moved")
     return application
@@ -298,7 +298,7 @@ def send_back_after_objection(application, user, comment="", ip=None):
     entry = application.announcement_entries.order_by("-pk").first()
     if entry is None or not entry.objections.filter(state=Objection.State.UPHELD).exists():
         raise ActionRefused(_("只有异议成立时才能退回综合评估。"))
-    with step(application):
+    with guarded(application):
         move(application, "send_back_after_objection", user, comment=comment, ip=ip)
         _tell(application, "application_moved", comment=comment)
     return application
@@ -363,7 +363,7 @@ def close_one(now=None, announcement_id=None) -> dict | None:
                 )
                 continue
             try:
-                with step(application):
+                with guarded(application):
                     move(application, "approve", None, comment=_("公示期满，无异议。"))
                     _tell(application, "application_moved")
             except ActionRefused:  # moved meanwhile by someone else: nothing left to do here
@@ -487,7 +487,7 @@ def record_approval(application, user, *, document_number, document_date, ip=Non
                 "recorded_by": user,
             },
         )
-        record(
+        add_history(
             application,
             "approval_recorded",
             user,
@@ -508,7 +508,7 @@ def award(application, user, *, plaque_number, award_date, ip=None):
         raise ActionRefused(_("请填写牌匾编号。"))
     if problem := award_date_problem(approval.document_date, award_date):
         raise ActionRefused(problem)
-    with step(application):
+    with guarded(application):
         move(application, "award", user, comment=_("牌匾编号%(n)s") % {"n": plaque_number}, ip=ip)
         try:
             with transaction.atomic():

@@ -21,5 +21,14 @@ for action in ("view", "change"):
 for model in ("leadershipmeeting", "leadershipdecision", "preliminarycheck"):
     rules.add_perm(f"evaluation.view_{model}", is_commission_staff)
 
-# The site inspection page: staff, and the inspection leader (checked on the object in the view).
+
+@rules.predicate
+def is_inspection_leader(user, inspection):
+    return inspection is not None and inspection.leader_id == user.pk
+
+
+# The site inspection page: staff, and the inspection leader (checked on the object in the view); on the
+# inspection: who fills the record in and adds files (the service refuses once it is signed off), who signs.
 rules.add_perm("evaluation.inspection", is_commission_staff | is_expert)
+rules.add_perm("evaluation.fill_inspection", is_commission_staff | is_inspection_leader)
+rules.add_perm("evaluation.sign_off_inspection", is_inspection_leader)

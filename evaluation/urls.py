@@ -10,6 +10,13 @@ urlpatterns = [
     path("expert/assignments/<int:pk>/", panel_views.assignment_page, name="assignment"),
     path("applications/<int:pk>/panel/", panel_views.panel_page, name="panel"),
     path("applications/<int:pk>/inspection/", panel_views.inspection_page, name="inspection"),
+    path("applications/<int:pk>/inspection/record/", panel_views.inspection_record, name="inspection_record"),
+    path("applications/<int:pk>/inspection/upload/", panel_views.inspection_upload, name="inspection_upload"),
+    path(
+        "applications/<int:pk>/inspection/sign-off/",
+        panel_views.inspection_sign_off,
+        name="inspection_sign_off",
+    ),
     path(
         "applications/<int:pk>/inspection/files/<int:file_pk>/",
         panel_views.inspection_file,

@@ -10,16 +10,16 @@ from django.utils.translation import gettext as _
 
 from accounts.decorators import page_permission
 from accounts.http import client_ip, query_without_page
+from applications import stages
 from applications.eligibility import evaluate, field_clash, missing_for_submission
 from applications.feedback import show_refusal
 from applications.models import Application, ApplicationEvent, Policy, Status
 from applications.services import ActionRefused, transition_label, with_contents
 from config import fragments
-from evaluation import publicity, workflow
+from evaluation import workflow
 from evaluation.filters import WAITING_FOR_STAFF, WorkbenchFilter
 from evaluation.forms import (
     LeadershipMeetingForm,
-    MoveForm,
     PassPreliminaryForm,
     RejectForm,
     ReturnForm,
@@ -78,9 +78,9 @@ def _staff_application(request, pk, queryset=None) -> Application:
 
 
 def available_moves(application, user) -> list:
-    """The staff moves this user can make now (permission and state), as (name, label) pairs."""
+    """The staff moves this user can make now (permission and state), as (name, label, style)."""
     return [
-        (t.name, t.custom.get("label", t.name))
+        (t.name, t.custom.get("label", t.name), MOVE_FORMS[t.name].style)
         for t in application.get_available_user_status_transitions(user)
         if t.name in MOVE_FORMS
     ]
@@ -107,6 +107,7 @@ def application_page(request, pk):
         lambda: {
             **_application_body(application.pk),
             "moves": moves,
+            "stage": stages.stage_of(application.status),
             "leadership_approved": leadership_approved,
         },
     )
@@ -127,33 +128,12 @@ def _application_body(pk) -> dict:
     }
 
 
-MOVE_FORMS = {
-    "start_preliminary": MoveForm,
-    "pass_preliminary": PassPreliminaryForm,
-    "return_for_amendment": ReturnForm,
-    "reject": RejectForm,
-    "close_expert_review": MoveForm,
-    "close_site_inspection": MoveForm,
-    "approve": MoveForm,
-    "send_back_after_objection": MoveForm,
-}
+# The moves the move page offers, by transition name (declared in applications.stages).
+MOVE_FORMS = {m.name: m for m in stages.all_moves() if m.on_move_page}
 
 
 def _perform(name, application, user, form, ip):
-    data = form.cleaned_data
-    if name == "pass_preliminary":
-        return workflow.pass_preliminary(application, user, data["ticked"], data["comment"], ip=ip)
-    if name == "return_for_amendment":
-        return workflow.return_for_amendment(
-            application, user, data["comment"], form.section_comments(), ip=ip
-        )
-    if name == "reject":
-        return workflow.reject(application, user, data["comment"], ip=ip)
-    if name == "approve":
-        return publicity.approve(application, user, ip=ip)
-    if name == "send_back_after_objection":
-        return publicity.send_back_after_objection(application, user, data["comment"], ip=ip)
-    return workflow.MOVES[name](application, user, ip=ip)
+    return MOVE_FORMS[name](application, user, ip=ip, **form.arguments())
 
 
 @page_permission("evaluation.staff_home")
@@ -166,7 +146,7 @@ def move(request, pk, name):
     if name == "pass_preliminary":
         check = PreliminaryCheck.objects.filter(application=application).first()
         initial["ticked"] = check.ticked if check else []
-    form = MOVE_FORMS[name](request.POST or None, initial=initial, prefix=name)
+    form = MOVE_FORMS[name].form_class(request.POST or None, initial=initial, prefix=name)
     if request.method == "POST" and form.is_valid():
         try:
             _perform(name, application, request.user, form, client_ip(request))
@@ -187,7 +167,7 @@ def move(request, pk, name):
             "application": application,
             "name": name,
             "form": form,
-            "danger": name in ("reject", "return_for_amendment"),
+            "danger": MOVE_FORMS[name].style != "primary",
             "missing": missing_for_submission(application) if name == "pass_preliminary" else [],
             "checks": evaluate(application, application.policy or Policy.current()),
         },

@@ -10,23 +10,24 @@ from django.utils.translation import gettext_lazy
 
 from accounts.notifications import notify, users_with_role
 from accounts.roles import Role
+from applications import stages
 from applications.editor import labelled_sections
 from applications.eligibility import REQUIRED_ATTACHMENTS
 from applications.models import Application, Attachment, DistrictOpinion, Outcome, Status
 from applications.services import (
     ActionRefused,
+    add_history,
     application_link,
     check_allowed,
     district_users,
     exclusion_refusal,
+    guarded,
     lead_unit_users,
     move,
-    record,
     staff_link,
-    step,
     with_contents,
 )
-from evaluation import inspection, panels
+from evaluation import panels
 from evaluation.models import (
     Assignment,
     ComprehensiveEvaluation,
@@ -63,7 +64,7 @@ def start_preliminary(application, user, ip=None) -> Application:
     """受理: the commission accepts a submitted plan and begins 材料初审."""
     application = _fresh(application)
     check_allowed(application, "start_preliminary", user)
-    with step(application):
+    with guarded(application):
         move(application, "start_preliminary", user, ip=ip)
         _tell_lead_unit(application)
         if not DistrictOpinion.objects.filter(application=application).exists():
@@ -98,7 +99,7 @@ def pass_preliminary(application, user, ticked: list[str], comment="", ip=None) 
         raise ActionRefused(_("缺少必传附件，初审不能通过："), details=missing)
     if check.missing:
         raise ActionRefused(_("初审核对表还有未核对的项目："), details=check.missing)
-    with step(application):
+    with guarded(application):
         move(application, "pass_preliminary", user, comment=comment, ip=ip)
         _tell_lead_unit(application, comment=comment)
     return application
@@ -111,7 +112,7 @@ def return_for_amendment(application, user, comment: str, section_comments: dict
     section_comments = {k: v.strip() for k, v in (section_comments or {}).items() if v and v.strip()}
     if not comment.strip() and not section_comments:
         raise ActionRefused(_("退回修改须写明修改意见。"))
-    with step(application):
+    with guarded(application):
         move(
             application,
             "return_for_amendment",
@@ -135,7 +136,7 @@ def reject(application, user, reason: str, ip=None) -> Application:
     check_allowed(application, "reject", user)
     if not reason.strip():
         raise ActionRefused(_("不予认定须写明理由。"))
-    with step(application):
+    with guarded(application):
         move(application, "reject", user, comment=reason, ip=ip)
         close_open_panels(application)
         _tell_lead_unit(application, "application_rejected", reason=reason)
@@ -159,13 +160,9 @@ def close_open_panels(application):
         )
 
 
-# Preconditions of the later stages: every assigned expert submitted; the inspection signed off.
-CLOSE_EXPERT_REVIEW_CHECKS = [panels.closing_problems]
-CLOSE_SITE_INSPECTION_CHECKS = [inspection.closing_problems]
-
-
-def _run_checks(checks, application):
-    problems = [problem for check in checks for problem in check(application)]
+def _run_checks(name, application):
+    """The declared preconditions of move ``name`` (applications.stages): refused with every problem."""
+    problems = MOVE_DECLARATIONS[name].problems(application)
     if problems:
         raise ActionRefused(_("还不能进入下一阶段："), details=problems)
 
@@ -173,8 +170,8 @@ def _run_checks(checks, application):
 def close_expert_review(application, user, ip=None) -> Application:
     application = _fresh(application)
     check_allowed(application, "close_expert_review", user)
-    _run_checks(CLOSE_EXPERT_REVIEW_CHECKS, application)
-    with step(application):
+    _run_checks("close_expert_review", application)
+    with guarded(application):
         panel = panels.close(application)
         move(
             application,
@@ -187,14 +184,19 @@ def close_expert_review(application, user, ip=None) -> Application:
     return application
 
 
-def close_site_inspection(application, user, ip=None) -> Application:
+def close_stage(name, application, user, ip=None) -> Application:
+    """A closing move with nothing of its own: its declared checks, the move, the lead unit told."""
     application = _fresh(application)
-    check_allowed(application, "close_site_inspection", user)
-    _run_checks(CLOSE_SITE_INSPECTION_CHECKS, application)
-    with step(application):
-        move(application, "close_site_inspection", user, ip=ip)
+    check_allowed(application, name, user)
+    _run_checks(name, application)
+    with guarded(application):
+        move(application, name, user, ip=ip)
         _tell_lead_unit(application)
     return application
+
+
+def close_site_inspection(application, user, ip=None) -> Application:
+    return close_stage("close_site_inspection", application, user, ip=ip)
 
 
 def propose(application, user, outcome: str, reason="", ip=None) -> Application:
@@ -206,7 +208,7 @@ def propose(application, user, outcome: str, reason="", ip=None) -> Application:
     evaluation = ComprehensiveEvaluation.objects.filter(application=application).first()
     if evaluation is None or evaluation.decision != outcome:
         raise ActionRefused(_("请先在综合评估页面作出评估结论，提请审定的结论须与之一致。"))
-    with step(application):
+    with guarded(application):
         application.outcome = outcome
         move(application, "propose", user, comment=f"{Outcome(outcome).label}。{reason}".strip("。"), ip=ip)
         _tell_lead_unit(application)
@@ -286,9 +288,9 @@ def _record_decisions(meeting, applications, decisions, user, ip):
                 meeting=meeting, application=application, decision=decision, comment=comment
             )
             note = f"{meeting}：{LeadershipDecision.Decision(decision).label}。{comment}".strip("。")
-            with step(application):
+            with guarded(application):
                 if decision == LeadershipDecision.Decision.APPROVE:
-                    record(application, "leadership_approval", user, comment=note, ip=ip)
+                    add_history(application, "leadership_approval", user, comment=note, ip=ip)
                     _tell_staff(application, "application_ready_for_publicity")
                     _tell_lead_unit(
                         application, stage=gettext_lazy("委主任办公会审定通过，待公示"), comment=comment
@@ -329,12 +331,10 @@ def approved_for_publicity():
     )
 
 
-# Every staff move, by transition name: the function and what its form asks for.
+MOVE_DECLARATIONS = {m.name: m for m in stages.all_moves()}
+# The staff moves this module makes, by transition name (each callable: the declared service).
 MOVES = {
-    "start_preliminary": start_preliminary,
-    "pass_preliminary": pass_preliminary,
-    "return_for_amendment": return_for_amendment,
-    "reject": reject,
-    "close_expert_review": close_expert_review,
-    "close_site_inspection": close_site_inspection,
+    m.name: m
+    for m in stages.all_moves()
+    if m.on_move_page and (not m.service or m.service.startswith(__name__ + "."))
 }

@@ -208,42 +208,25 @@ def expert_user(**kwargs) -> User:
 
 
 def complete_expert_review(application, staff, ratio: Decimal = Decimal("0.9")):
-    """专家论证 done for real (evaluation.panels): a panel of the policy's minimum size; every expert
-    declares no conflict and submits a full sheet at ``ratio`` of each criterion's maximum."""
-    from evaluation import panels
-    from evaluation.models import Assignment
+    """专家论证 done for real (the stage's hook, evaluation.closable): a panel of the policy's minimum size;
+    every expert declares no conflict and submits a full sheet at ``ratio`` of each criterion's maximum."""
+    from applications.stages import Cast
+    from evaluation import closable
+    from evaluation.models import Panel
 
-    application = Application.objects.get(pk=application.pk)
-    panel = panels.create_panel(application, staff, deadline=timezone.now() + datetime.timedelta(days=7))
-    size = (application.policy or Policy.current()).min_panel_size
-    panels.assign(panel, staff, [expert_user() for _ in range(size)])
-    criteria = list(panel.template.criteria.all())
-    answers = dict.fromkeys(Assignment.CONFLICT_QUESTIONS, False)
-    for assignment in panel.assignments.select_related("expert").order_by("pk"):
-        assignment = panels.declare(assignment, assignment.expert, answers)
-        scores = {c.pk: ((c.max_points * ratio).quantize(Decimal("0.1")), "") for c in criteria}
-        panels.save_sheet(assignment, assignment.expert, scores, "同意通过专家论证。", submit=True)
-    return panel
+    cast = Cast(experts=lambda n: [expert_user() for _ in range(n)], leader=staff)
+    closable.expert_review(application, staff, cast, ratio=ratio)
+    return Panel.objects.filter(application_id=application.pk).latest("pk")
 
 
 def complete_site_inspection(application, staff, leader=None, score: Decimal = Decimal("85")):
-    """现场考核 done for real (evaluation.inspection): the record filled in and signed off by its leader."""
-    from evaluation import inspection
+    """现场考核 done for real (the stage's hook, evaluation.closable), signed off by its leader."""
+    from applications.stages import Cast
+    from evaluation import closable
     from evaluation.models import SiteInspection
 
-    leader = leader or staff
-    application = Application.objects.get(pk=application.pk)
-    record = inspection.open_inspection(
-        application, staff, leader=leader, visit_date=timezone.localdate(), team="张三，重庆大学，教授"
-    )
-    inspection.save_record(
-        record,
-        staff,
-        findings={item: {"finding": "与申报材料一致。"} for item in SiteInspection.Item.values},
-        score=score,
-        conclusion="现场考核通过。",
-    )
-    return inspection.sign_off(record, leader)
+    closable.site_inspection(application, staff, Cast(experts=None, leader=leader or staff), score=score)
+    return SiteInspection.objects.get(application_id=application.pk)
 
 
 def record_comprehensive_evaluation(application, staff, decision: str):
@@ -263,28 +246,9 @@ def record_comprehensive_evaluation(application, staff, decision: str):
     )
 
 
-# The moves that bring a freshly submitted application to each state, made by commission staff.
-_PATH_FROM_SUBMITTED = {
-    "submitted": [],
-    "preliminary": ["start_preliminary"],
-    "returned": ["start_preliminary", "return_for_amendment"],
-    "expert_review": ["start_preliminary", "pass_preliminary"],
-    "site_inspection": ["start_preliminary", "pass_preliminary", "close_expert_review"],
-    "comprehensive": [
-        "start_preliminary",
-        "pass_preliminary",
-        "close_expert_review",
-        "close_site_inspection",
-    ],
-    "leadership": [
-        "start_preliminary",
-        "pass_preliminary",
-        "close_expert_review",
-        "close_site_inspection",
-        "decide",
-    ],
-    "rejected": ["start_preliminary", "reject"],
-}
+# The side exits, reached from 材料初审 by commission staff; every state on the path follows the
+# declaration of the review stages (applications.stages).
+_SIDE_EXITS = {"returned": "return_for_amendment", "rejected": "reject"}
 
 
 def application_in(status: str, staff=None, lead_user=None, outcome: str = "recognise", **overrides):
@@ -295,8 +259,9 @@ def application_in(status: str, staff=None, lead_user=None, outcome: str = "reco
     ``draft`` and ``withdrawn`` (from submitted) are reached too. The returned object is fresh from the
     database.
     """
-    from applications import services
-    from evaluation import comprehensive, workflow
+    from applications import services, stages
+    from applications.stages import Cast
+    from evaluation import workflow
 
     application = complete_application(lead_user=lead_user, **overrides)
     lead = lead_user or application.created_by
@@ -307,25 +272,20 @@ def application_in(status: str, staff=None, lead_user=None, outcome: str = "reco
         services.withdraw(application, lead, reason="测试：撤回")
         return Application.objects.get(pk=application.pk)
     staff = staff or user_with_role(Role.COMMISSION_STAFF)
-    for name in _PATH_FROM_SUBMITTED[status]:
-        if name == "pass_preliminary":
-            workflow.pass_preliminary(application, staff, all_checklist_items())
-        elif name == "return_for_amendment":
-            workflow.return_for_amendment(application, staff, "测试：请修改", {})
-        elif name == "reject":
-            workflow.reject(application, staff, "测试：不予认定")
-        elif name == "close_expert_review":
-            complete_expert_review(application, staff)
-            workflow.close_expert_review(application, staff)
-        elif name == "close_site_inspection":
-            complete_site_inspection(application, staff)
-            workflow.close_site_inspection(application, staff)
-        elif name == "decide":
-            comprehensive.decide(
-                Application.objects.get(pk=application.pk), staff, outcome, reason="测试：综合评估结论"
-            )
-        else:
-            getattr(workflow, name)(application, staff)
+    cast = Cast(
+        experts=lambda n: [expert_user() for _ in range(n)],
+        leader=staff,
+        outcome=outcome,
+        reason="测试：综合评估结论",
+    )
+    target = "preliminary" if status in _SIDE_EXITS else status
+    for stage in stages.path_to(target):
+        arguments = stage.prepare(Application.objects.get(pk=application.pk), staff, cast)
+        stage.close(application, staff, **arguments)
+    if status == "returned":
+        workflow.return_for_amendment(application, staff, "测试：请修改", {})
+    elif status == "rejected":
+        workflow.reject(application, staff, "测试：不予认定")
     application = Application.objects.get(pk=application.pk)
     assert application.status == status, (application.status, status)
     return application

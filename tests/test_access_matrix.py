@@ -193,6 +193,9 @@ MATRIX = {
     "evaluation:panel": only(STAFF),
     "evaluation:inspection": only(STAFF),  # staff and the inspection leader (here: staff)
     "evaluation:inspection_file": only(STAFF),
+    "evaluation:inspection_record": everyone(NOT_ALLOWED),  # POST only
+    "evaluation:inspection_upload": everyone(NOT_ALLOWED),  # POST only
+    "evaluation:inspection_sign_off": everyone(NOT_ALLOWED),  # POST only
     "evaluation:comprehensive": only(STAFF),
     "evaluation:summary": only(STAFF),
     "evaluation:application": only(STAFF),
@@ -291,6 +294,9 @@ FILL = {
     "evaluation:assignment": lambda w: {"pk": w.assignment.pk},
     "evaluation:panel": lambda w: {"pk": w.a1.pk},
     "evaluation:inspection": lambda w: {"pk": w.a1.pk},
+    "evaluation:inspection_record": lambda w: {"pk": w.a1.pk},
+    "evaluation:inspection_upload": lambda w: {"pk": w.a1.pk},
+    "evaluation:inspection_sign_off": lambda w: {"pk": w.a1.pk},
     "evaluation:inspection_file": lambda w: {"pk": w.a1.pk, "file_pk": w.inspection_file.pk},
     "evaluation:comprehensive": lambda w: {"pk": w.a1.pk},
     "evaluation:summary": lambda w: {"pk": w.a1.pk},

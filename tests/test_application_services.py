@@ -352,7 +352,7 @@ def test_a_stale_copy_cannot_repeat_a_move_already_made():
     before = state(application)
 
     assert second.status == Status.DRAFT  # stale: still thinks it is a draft
-    with pytest.raises(ActionRefused, match="已由") as refused, services.step(second):
+    with pytest.raises(ActionRefused, match="已由") as refused, services.guarded(second):
         services.move(second, "submit", user)
     assert str(user) in refused.value.message
     assert str(Status.SUBMITTED.label) in refused.value.message

@@ -104,7 +104,7 @@ def test_the_application_page_shows_a_move_made_after_it_was_cached(staff_client
     cold, _ = queries_of(staff_client, url)
     warm, _ = queries_of(staff_client, url)
     assert warm < cold
-    services.record(application, "checklist", staff, comment="缓存之后写下的核对记录")
+    services.add_history(application, "checklist", staff, comment="缓存之后写下的核对记录")
     assert "缓存之后写下的核对记录" in queries_of(staff_client, url)[1]
 
 
@@ -168,7 +168,7 @@ def test_the_dashboard_follows_a_move_and_says_when_it_was_counted(staff_client,
     body = second.content.decode()
     assert "数据统计于" in body
     assert (stage_count(body, "submitted"), stage_count(body, "preliminary")) == (1, 0)
-    with services.step(application):
+    with services.guarded(application):
         services.check_allowed(application, "start_preliminary", staff)
         services.move(application, "start_preliminary", staff)
     body = staff_client.get(url).content.decode()

@@ -145,7 +145,7 @@ def test_the_inspection_page_keeps_a_signed_off_record_unchanged(client, visitin
     inspection.sign_off(visiting, leader)
     before = SiteInspection.objects.filter(pk=visiting.pk).values()[0]
     client.force_login(leader)
-    url = reverse("evaluation:inspection", args=[visiting.application_id])
+    url = reverse("evaluation:inspection_record", args=[visiting.application_id])
     response = client.post(url, {"save_record": "1", "score": "50", "conclusion": "改了"})
     assert response.status_code == 200
     assert "不能再修改" in response.content.decode()
@@ -155,8 +155,9 @@ def test_the_inspection_page_keeps_a_signed_off_record_unchanged(client, visitin
 @pytest.mark.django_db
 def test_the_leader_fills_in_and_signs_off_through_the_page(client, visiting, leader):
     client.force_login(leader)
-    url = reverse("evaluation:inspection", args=[visiting.application_id])
-    refused = client.post(url, {"sign_off": "1"})
+    sign_off = reverse("evaluation:inspection_sign_off", args=[visiting.application_id])
+    url = reverse("evaluation:inspection_record", args=[visiting.application_id])
+    refused = client.post(sign_off, {"sign_off": "1"})
     assert refused.status_code == 200
     assert "请填写考核日期。" in refused.content.decode()
     data = {
@@ -170,10 +171,28 @@ def test_the_leader_fills_in_and_signs_off_through_the_page(client, visiting, le
         data[f"ok_{item}"] = "on"
         data[f"finding_{item}"] = "一致"
     assert client.post(url, data).status_code == 302
-    assert client.post(url, {"sign_off": "1"}).status_code == 302
+    assert client.post(sign_off, {"sign_off": "1"}).status_code == 302
     record = SiteInspection.objects.get(pk=visiting.pk)
     assert record.signed_off_at is not None
     assert record.score == Decimal(88)
+
+
+@pytest.mark.django_db
+def test_each_inspection_action_is_its_own_view_with_its_own_permission(client, staff, visiting, leader):
+    """Saving, uploading and signing off are three views (POST only); signing is the leader's alone."""
+    fill(visiting, leader)
+    pk = visiting.application_id
+    client.force_login(staff)
+    for name in ("inspection_record", "inspection_upload", "inspection_sign_off"):
+        assert client.get(reverse(f"evaluation:{name}", args=[pk])).status_code == 405
+    assert client.post(reverse("evaluation:inspection_sign_off", args=[pk])).status_code == 403
+    assert SiteInspection.objects.get(pk=visiting.pk).signed_off_at is None
+    assert staff.has_perm("evaluation.fill_inspection", visiting)
+    assert not staff.has_perm("evaluation.sign_off_inspection", visiting)
+    assert leader.has_perm("evaluation.sign_off_inspection", visiting)
+    client.force_login(leader)
+    assert client.post(reverse("evaluation:inspection_sign_off", args=[pk])).status_code == 302
+    assert SiteInspection.objects.get(pk=visiting.pk).signed_off_at is not None
 
 
 @pytest.mark.django_db

@@ -152,9 +152,10 @@ def test_the_inspection_page_takes_a_score_up_to_the_policys_maximum(client, sta
         "conclusion": "通过",
     }
     data |= {f"finding_{item}": "一致" for item in SiteInspection.Item.values}
-    assert client.post(url, data).status_code == 302
+    save = reverse("evaluation:inspection_record", args=[application.pk])
+    assert client.post(save, data).status_code == 302
     assert SiteInspection.objects.get(pk=record.pk).score == Decimal("115")
-    response = client.post(url, {**data, "score": "125"})
+    response = client.post(save, {**data, "score": "125"})
     assert response.status_code == 200 and 'value="125"' in response.content.decode()
     assert SiteInspection.objects.get(pk=record.pk).score == Decimal("115")
 

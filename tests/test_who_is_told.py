@@ -178,7 +178,9 @@ def test_the_leaders_home_lists_the_inspection_to_record_then_to_sign_off_with_l
     # The page the link opens lets the leader sign off, and leads back home (not to a staff page).
     page = client.get(link).content.decode()
     assert 'name="sign_off"' in page and f'href="{home}"' in page
-    assert client.post(link, {"sign_off": "1"}).status_code == 302
+    sign_off = reverse("evaluation:inspection_sign_off", args=[application.pk])
+    assert f'action="{sign_off}"' in page
+    assert client.post(sign_off, {"sign_off": "1"}).status_code == 302
     assert SiteInspection.objects.get(pk=record.pk).signed_off_at is not None
     body = client.get(home).content.decode()
     assert "已签字确认" in body and f'href="{link}">查看</a>' in body

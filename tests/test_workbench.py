@@ -345,7 +345,7 @@ def _grow(application, staff, events: int, attachments: int):
         make_attachment(application, Attachment.Kind.OTHER, name=f"其他证明材料{i + 1}.pdf")
     done = application.events.filter(action="checklist").count()
     for i in range(done, done + events):
-        services.record(application, "checklist", staff, comment=f"第{i + 1}条核对记录")
+        services.add_history(application, "checklist", staff, comment=f"第{i + 1}条核对记录")
 
 
 @pytest.mark.parametrize("page", ["evaluation:application", "evaluation:preliminary"])

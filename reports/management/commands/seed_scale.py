@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import District, Organisation, User
 from accounts.roles import Role
 from accounts.validators import credit_code_check_character
+from applications import stages
 from applications.models import Application, ApplicationEvent, Field, Outcome, Policy, Status
 from centres.models import Centre
 from config import fragments
@@ -35,29 +36,14 @@ from reports.models import AnnualSummary, ReportingYear
 
 SH = ZoneInfo("Asia/Shanghai")
 BATCH = 2000
-STAGE_WEIGHTS = [
-    (Status.SUBMITTED, 8),
-    (Status.PRELIMINARY, 8),
-    (Status.EXPERT_REVIEW, 10),
-    (Status.SITE_INSPECTION, 6),
-    (Status.COMPREHENSIVE, 6),
-    (Status.LEADERSHIP, 4),
-    (Status.PUBLICITY, 6),
-    (Status.APPROVED, 4),
-    (Status.AWARDED, 8),
-    (Status.RETURNED, 8),
-    (Status.REJECTED, 20),
-    (Status.WITHDRAWN, 6),
-    (Status.DRAFT, 6),
-]
+# How many in each state (per 100): every status of the lifecycle (applications.stages), 6 unless said.
+WEIGHTS = {"submitted": 8, "preliminary": 8, "expert_review": 10, "leadership": 4, "approved": 4}
+WEIGHTS |= {"awarded": 8, "returned": 8, "rejected": 20}
+STAGE_WEIGHTS = [(Status(value), WEIGHTS.get(value, 6)) for value in (*Status.values[1:], Status.DRAFT)]
+# The states whose plans went through 专家论证 (they have scored panels).
 PAST_EXPERT_REVIEW = {
-    Status.SITE_INSPECTION,
-    Status.COMPREHENSIVE,
-    Status.LEADERSHIP,
-    Status.PUBLICITY,
-    Status.APPROVED,
-    Status.AWARDED,
-}
+    Status(stage.status) for stage in stages.STAGES if stages.reached(Status.EXPERT_REVIEW, stage.status)
+} | {Status.AWARDED}
 
 
 def code(prefix: str, n: int) -> str:
