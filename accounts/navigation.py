@@ -9,9 +9,11 @@ NAVIGATION = {
         (_("我的申报"), "applications:lead_home"),
         (_("我的创新中心"), "reports:my_centres"),
         (_("年度总结"), "reports:my_summaries"),
+        (_("本单位"), "registration:organisation"),
     ],
     Role.DISTRICT_STAFF: [
         (_("本区县申报"), "applications:district_home"),
+        (_("单位注册审核"), "registration:queue"),
         (_("工作看板"), "reports:dashboard"),
     ],
     Role.COMMISSION_STAFF: [
@@ -20,8 +22,10 @@ NAVIGATION = {
         (_("创新中心"), "reports:centres"),
         (_("年度总结"), "reports:years"),
         (_("工作看板"), "reports:dashboard"),
+        (_("专家库"), "pool:home"),
+        (_("单位注册审核"), "registration:queue"),
     ],
-    Role.EXPERT: [(_("我的评审任务"), "evaluation:expert_home")],
+    Role.EXPERT: [(_("我的评审任务"), "evaluation:expert_home"), (_("我的专家档案"), "pool:my_profile")],
     Role.SYSTEM_ADMIN: [(_("系统管理"), "accounts:system_admin_home")],
     Role.SECURITY_ADMIN: [(_("安全管理"), "accounts:security_admin_home")],
     Role.AUDIT_ADMIN: [(_("审计管理"), "accounts:audit_admin_home")],

@@ -57,6 +57,20 @@ def check_allowed(application: Application, name: str, user) -> None:
         )
     if not has_transition_perm(method, user):
         raise ActionRefused(_("您没有权限对该申报执行“%(action)s”。") % {"action": label})
+    if name in SUBMIT_MOVES:
+        refuse_unverified(application.lead_unit)
+
+
+SUBMIT_MOVES = ("submit", "resubmit")
+
+
+def refuse_unverified(organisation) -> None:
+    """A registered organisation submits only once its district (or the commission) verified it."""
+    if organisation.verification != organisation.Verification.VERIFIED:
+        raise ActionRefused(
+            _("贵单位的注册信息为“%(status)s”，审核通过后才能提交申报；在此之前可以继续编辑草稿。")
+            % {"status": organisation.get_verification_display()}
+        )
 
 
 def _already_moved(application: Application) -> str:

@@ -20,3 +20,7 @@ for model in ("leadershipmeeting", "leadershipdecision", "preliminarycheck"):
 
 # The site inspection page: staff, and the inspection leader (checked on the object in the view).
 rules.add_perm("evaluation.inspection", is_commission_staff | is_expert)
+
+# The expert pool (evaluation.pool): staff verify, suspend and retire; experts keep their profile.
+rules.add_perm("evaluation.manage_pool", is_commission_staff)
+rules.add_perm("evaluation.my_expert_profile", is_expert)
