@@ -77,7 +77,7 @@ def register_and_confirm(client, **overrides) -> Organisation:
     return Organisation.objects.get(credit_code=overrides.get("credit_code", form_data()["credit_code"]))
 
 
-# --- the pages are reachable -------------------------------------------------------------------------------
+# --- the pages are reachable ------------------------------------------------------------------------
 
 
 def test_home_and_sign_in_link_to_the_registration_page(client):
@@ -86,7 +86,7 @@ def test_home_and_sign_in_link_to_the_registration_page(client):
     assert client.get(REGISTER).status_code == 200
 
 
-# --- registering and confirming ------------------------------------------------------------------------------
+# --- registering and confirming -----------------------------------------------------------------------
 
 
 def test_registration_creates_an_unconfirmed_organisation_and_an_inactive_administrator(client):
@@ -146,7 +146,7 @@ def test_a_tampered_confirmation_link_is_refused(client):
     assert "确认链接无效" in body
 
 
-# --- bad input ---------------------------------------------------------------------------------------------
+# --- bad input --------------------------------------------------------------------------------------
 
 
 def test_a_wrong_check_character_is_refused_and_the_licence_is_kept(client):
@@ -211,7 +211,7 @@ def test_registration_is_rate_limited_per_address(client, settings):
     assert post_registration(client, ip="203.0.113.10").status_code == 200  # another address
 
 
-# --- pending: drafts yes, submission no ---------------------------------------------------------------------
+# --- pending: drafts yes, submission no --------------------------------------------------------------
 
 
 def test_a_pending_organisation_writes_drafts_but_submit_is_refused_in_the_service(client):
@@ -241,7 +241,7 @@ def test_after_verification_the_submission_is_accepted(client):
     assert application.status == "submitted"
 
 
-# --- verification -------------------------------------------------------------------------------------------
+# --- verification ------------------------------------------------------------------------------------
 
 
 def test_district_staff_verify_with_the_licence_shown_and_the_applicant_is_told(client):
@@ -363,7 +363,7 @@ def test_only_the_administrator_changes_the_details_and_the_credit_code_never_ch
     assert Organisation.objects.get(pk=organisation.pk).credit_code == organisation.credit_code
 
 
-# --- the administrator and colleagues -----------------------------------------------------------------------
+# --- the administrator and colleagues ----------------------------------------------------------------
 
 
 def test_the_administrator_invites_a_colleague_by_activation_link(client):
@@ -421,7 +421,7 @@ def test_an_administrator_cannot_touch_another_organisations_people(client):
     assert User.objects.get(pk=stranger.pk).is_active
 
 
-# --- the beat's clean-up -------------------------------------------------------------------------------------
+# --- the beat's clean-up ------------------------------------------------------------------------------
 
 
 def test_registrations_unconfirmed_for_seven_days_are_deleted_with_their_files(
