@@ -3,6 +3,7 @@ own page with its people. The rules are in ``applications.registration``; views 
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -141,10 +142,9 @@ def verify(request, pk):
     )
 
 
+@login_required
 def licence(request, pk):
     organisation = get_object_or_404(Organisation, pk=pk)
-    if not request.user.is_authenticated:
-        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
     if not request.user.has_perm("accounts.view_licence", organisation):
         raise PermissionDenied
     if not organisation.licence:
