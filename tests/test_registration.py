@@ -451,3 +451,21 @@ def test_an_expired_unconfirmed_registration_does_not_block_registering_again(cl
     response = post_registration(client)
     assert "确认邮件已发送" in response.content.decode()
     assert Organisation.objects.filter(credit_code=form_data()["credit_code"]).count() == 1
+
+
+def test_the_demo_has_a_pending_organisation_for_district_demo_and_an_expert_application_for_staff_demo(
+    client,
+):
+    from evaluation.models import ExpertApplication
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent
+    district_demo = User.objects.get(username="district_demo")
+    (pending,) = registration.queue_for(district_demo)
+    assert pending.licence and pending.verification == V.PENDING
+    client.force_login(district_demo)
+    assert pending.name in client.get(reverse("registration:queue")).content.decode()
+    assert client.get(reverse("registration:licence", args=[pending.pk])).status_code == 200
+    assert ExpertApplication.objects.filter(status="pending").count() == 1
+    client.force_login(User.objects.get(username="staff_demo"))
+    assert "冯申请" in client.get(reverse("pool:home")).content.decode()
