@@ -5,7 +5,7 @@ idempotent."""
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from accounts.demo import DEMO_PASSWORD, _code
+from accounts.demo import DEMO_ORGANISATIONS, DEMO_PASSWORD, _code
 from accounts.models import District, Organisation, User
 from accounts.roles import Role
 from applications import registration
@@ -58,8 +58,8 @@ def seed(users) -> None:
                 "full_name": "冯申请",
                 "id_number": id_number,
                 "username": "pool_demo",
-                "employer_credit_code": _code("12500000450900DEM"),
-                "employer_name": "重庆示范职业技术学院",
+                "employer_credit_code": DEMO_ORGANISATIONS["university"]["credit_code"],
+                "employer_name": "",
                 "employer_since": None,
                 "title": "副教授",
                 "category": "technical",
