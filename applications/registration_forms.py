@@ -12,6 +12,7 @@ from applications.models import Attachment, Policy
 from applications.registration import DUPLICATE_CODE_MESSAGE, holder_of, stale_before
 
 V = Organisation.Verification
+NO_DISTRICT = "none"
 LICENCE_HELP = _("营业执照（或事业单位法人证书）的扫描件或照片：PDF、JPG 或 PNG。")
 
 
@@ -47,12 +48,9 @@ class LicenceMixin:
 class OrganisationDetailsForm(LicenceMixin, forms.Form):
     name = forms.CharField(label=_("单位名称"), max_length=200, help_text=_("与营业执照一致。"))
     kind = forms.ChoiceField(label=_("单位类型"), choices=Organisation.Kind.choices)
-    district = forms.ModelChoiceField(
+    district = forms.ChoiceField(
         label=_("所在区县"),
-        queryset=District.objects.all(),
-        required=False,
-        empty_label=_("无（不属于任何区县，由市经济信息委审核）"),
-        help_text=_("由所选区县的经信委审核注册信息。"),
+        help_text=_("由所选区县的经信委审核注册信息；不属于任何区县的单位由市经济信息委审核。"),
     )
     address = forms.CharField(label=_("地址"), max_length=300)
     legal_representative = forms.CharField(label=_("法定代表人"), max_length=60)
@@ -60,6 +58,19 @@ class OrganisationDetailsForm(LicenceMixin, forms.Form):
     contact_name = forms.CharField(label=_("联系人"), max_length=60)
     contact_phone = forms.CharField(label=_("联系人手机"), max_length=20, validators=[phone_validator])
     contact_email = forms.EmailField(label=_("联系邮箱"), help_text=_("确认邮件和审核结果发送到这个地址。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Chosen on purpose: "no district" is an option of its own, not what an untouched field means.
+        self.fields["district"].choices = [
+            ("", _("请选择")),
+            (NO_DISTRICT, _("无（不属于任何区县，由市经济信息委审核）")),
+            *((str(d.pk), d.name) for d in District.objects.all()),
+        ]
+
+    def clean_district(self):
+        value = self.cleaned_data["district"]
+        return None if value == NO_DISTRICT else District.objects.get(pk=value)
 
 
 class RegistrationForm(OrganisationDetailsForm):
@@ -157,7 +168,7 @@ class OrganisationChangeForm(OrganisationDetailsForm):
                 "contact_email",
             )
         }
-        initial["district"] = organisation.district_id
+        initial["district"] = str(organisation.district_id) if organisation.district_id else NO_DISTRICT
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["licence"].required = False
         self.fields["licence"].help_text = _("已上传：%(name)s。只在营业执照变更时上传新的。") % {

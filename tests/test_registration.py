@@ -469,3 +469,10 @@ def test_the_demo_has_a_pending_organisation_for_district_demo_and_an_expert_app
     assert ExpertApplication.objects.filter(status="pending").count() == 1
     client.force_login(User.objects.get(username="staff_demo"))
     assert "冯申请" in client.get(reverse("pool:home")).content.decode()
+
+
+def test_the_district_must_be_chosen_and_no_district_is_a_choice_of_its_own(client):
+    body = post_registration(client, district="").content.decode()
+    assert "所在区县" in body and not Organisation.objects.exists()
+    post_registration(client, district="none", **solved_captcha())
+    assert Organisation.objects.get().district is None
