@@ -175,10 +175,20 @@ class OrganisationAdminForm(forms.ModelForm):
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     form = OrganisationAdminForm
-    list_display = ("name", "credit_code", "kind", "district", "contact_name", "contact_phone")
-    list_filter = ("kind", "district")
+    list_display = (
+        "name",
+        "credit_code",
+        "kind",
+        "district",
+        "verification",
+        "contact_name",
+        "contact_phone",
+    )
+    list_filter = ("verification", "kind", "district")
     list_select_related = ("district",)
     search_fields = ("name", "credit_code")
+    # Verification is the district's (or the commission's) step on its own page (applications.registration).
+    readonly_fields = ("verification", "verification_note", "licence", "licence_name")
 
 
 @admin.register(District)

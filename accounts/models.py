@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ChoiceLabelsMixin
 from accounts.fields import EncryptedCharField
+from accounts.files import random_name
 from accounts.roles import ROLE_PRIORITY, Role
 from accounts.triggers import audit_log_protection
 from accounts.validators import validate_credit_code
@@ -45,8 +46,26 @@ class District(models.Model):
         return self.name
 
 
+def licence_path(instance, filename):
+    return random_name("licences", content_type=instance.licence_type, filename=filename)
+
+
 class Organisation(ChoiceLabelsMixin, models.Model):
-    """A legal person: a lead unit, a member unit, an expert's employer."""
+    """A legal person: a lead unit, a member unit, an expert's employer.
+
+    One that registers itself (``accounts.registration``) confirms its e-mail, then waits for its district
+    (or the commission, without a district) to verify it: ``verification``. Its people may write drafts
+    meanwhile; submitting is refused until it is verified (``applications.services.check_allowed``)."""
+
+    class Verification(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", _("待确认邮箱")
+        PENDING = "pending", _("待审核")
+        VERIFIED = "verified", _("已审核")
+        REJECTED = "rejected", _("审核未通过")
+        LISTED = "listed", _("仅登记（未注册）")  # named as an expert's employer; nobody registered it
+
+    # What a verifier checked: changing one of these after verification sends it back to verification.
+    VERIFIED_FIELDS = ("name", "legal_representative", "licence")
 
     class Kind(models.TextChoices):
         ENTERPRISE = "enterprise", _("企业")
@@ -60,13 +79,41 @@ class Organisation(ChoiceLabelsMixin, models.Model):
     )
     kind = models.CharField(_("单位类型"), max_length=30, choices=Kind.choices, default=Kind.ENTERPRISE)
     district = models.ForeignKey(
-        District, verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="organisations"
+        District,
+        verbose_name=_("所在区县"),
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        null=True,
+        blank=True,
+        help_text=_("不属于任何区县的单位（如市属单位）留空，由市经济信息委审核。"),
     )
     address = models.CharField(_("地址"), max_length=300)
     legal_representative = models.CharField(_("法定代表人"), max_length=60)
     contact_name = models.CharField(_("联系人"), max_length=60)
     contact_phone = EncryptedCharField(_("联系电话"), max_length=20, validators=[phone_validator])
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
+    verification = models.CharField(
+        _("审核状态"),
+        max_length=20,
+        choices=Verification.choices,
+        default=Verification.VERIFIED,
+        db_index=True,
+    )
+    licence = models.FileField(_("营业执照"), upload_to=licence_path, blank=True, max_length=200)
+    licence_name = models.CharField(_("营业执照文件名"), max_length=200, blank=True)
+    licence_type = models.CharField(max_length=50, blank=True, editable=False)
+    verification_note = models.TextField(_("审核意见"), blank=True)
+    waiting_since = models.DateTimeField(_("提交审核时间"), null=True, blank=True, editable=False)
+    verified_at = models.DateTimeField(_("审核时间"), null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -74,10 +121,52 @@ class Organisation(ChoiceLabelsMixin, models.Model):
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
         ordering = ["name"]
-        indexes = [models.Index(fields=["name"])]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["verification", "district", "waiting_since"], name="organisation_queue"),
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == self.Verification.VERIFIED
+
+
+class OrganisationEvent(ChoiceLabelsMixin, models.Model):
+    """The history of an organisation's registration: submitted, confirmed, verified or rejected (why),
+    changed (old and new values). Kept as long as the organisation."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", _("提交注册")
+        CONFIRMED = "confirmed", _("确认邮箱")
+        VERIFIED = "verified", _("审核通过")
+        REJECTED = "rejected", _("审核未通过")
+        RESUBMITTED = "resubmitted", _("修改后重新提交审核")
+        CHANGED = "changed", _("变更信息")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("事项"), max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("办理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)  # {field label: [old, new]}
+    comment = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("单位注册记录")
+        verbose_name_plural = _("单位注册记录")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.organisation} {self.get_action_display()}"
 
 
 class User(AbstractUser):
@@ -93,6 +182,9 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
         help_text=_("牵头单位用户必填：该账号代表的单位。"),
+    )
+    is_organisation_admin = models.BooleanField(
+        _("单位管理员"), default=False, help_text=_("邀请和停用本单位同事，可将该角色移交给同事。")
     )
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, editable=False)
     language = models.CharField(

@@ -58,3 +58,44 @@ rules.add_perm("accounts.add_district", is_system_admin)
 # The record of the scheduled backups (accounts.backups): the system administrator's.
 rules.add_perm("accounts.view_backuprun", is_system_admin)
 rules.add_perm("accounts.view_delivery", is_system_admin)  # which notifications could not be sent, and why
+
+# --- joining the programme (applications.registration, evaluation.pool) --------------------------------
+
+
+@rules.predicate
+def is_organisation_admin(user):
+    return bool(getattr(user, "is_organisation_admin", False))
+
+
+@rules.predicate
+def is_in_users_district(user, organisation):
+    return (
+        organisation is not None
+        and bool(organisation.district_id)
+        and organisation.district_id == user.district_id
+    )
+
+
+@rules.predicate
+def has_no_district(user, organisation):
+    return organisation is not None and not organisation.district_id
+
+
+@rules.predicate
+def is_own_organisation(user, organisation):
+    return organisation is not None and organisation.pk == user.organisation_id
+
+
+@rules.predicate
+def is_colleague(user, other):
+    return other is not None and other.organisation_id == user.organisation_id
+
+
+# District staff verify the organisations of their district; the commission those without a district.
+may_verify = (is_district_staff & is_in_users_district) | (is_commission_staff & has_no_district)
+rules.add_perm("accounts.verify_organisations", is_district_staff | is_commission_staff)
+rules.add_perm("accounts.verify_organisation", may_verify)
+rules.add_perm("accounts.view_licence", may_verify | (is_lead_unit & is_own_organisation))
+rules.add_perm("accounts.my_organisation", is_lead_unit)
+rules.add_perm("accounts.manage_organisation", is_lead_unit & is_organisation_admin)
+rules.add_perm("accounts.manage_colleague", is_lead_unit & is_organisation_admin & is_colleague)

@@ -268,8 +268,13 @@ class Application(ChoiceLabelsMixin, ConcurrentTransitionMixin, models.Model):
     lead_unit = models.ForeignKey(
         Organisation, verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="applications"
     )
-    district = models.ForeignKey(
-        District, verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="applications"
+    district = models.ForeignKey(  # empty for a lead unit without a district (the commission's own)
+        District,
+        verbose_name=_("所在区县"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        null=True,
+        blank=True,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="+"

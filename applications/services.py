@@ -66,6 +66,8 @@ def check_allowed(application: Application, name: str, user) -> None:
         raise ActionRefused(_("您没有权限对该申报执行“%(action)s”。") % {"action": label})
     if name in FORWARD_MOVES and (refusal := exclusion_refusal(application, label)):
         raise ActionRefused(refusal)
+    if name in SUBMIT_MOVES:
+        refuse_unverified(application.lead_unit)
 
 
 def exclusion_refusal(application: Application, action) -> str | None:
@@ -82,6 +84,18 @@ def exclusion_refusal(application: Application, action) -> str | None:
         "until": excluded.excluded_until.strftime("%Y-%m-%d"),
         "action": action,
     }
+
+
+SUBMIT_MOVES = ("submit", "resubmit")
+
+
+def refuse_unverified(organisation) -> None:
+    """A registered organisation submits only once its district (or the commission) verified it."""
+    if organisation.verification != organisation.Verification.VERIFIED:
+        raise ActionRefused(
+            _("贵单位的注册信息为“%(status)s”，审核通过后才能提交申报；在此之前可以继续编辑草稿。")
+            % {"status": organisation.get_verification_display()}
+        )
 
 
 def _already_moved(application: Application) -> str:

@@ -31,8 +31,9 @@ def safe_name(name: str) -> str:
     return cleaned[-200:]
 
 
-def inspect(upload, kind: str, max_mb: int) -> dict:
-    """Validate ``upload`` for attachment ``kind``; return the facts to store, or raise ValidationError."""
+def inspect(upload, kind: str, max_mb: int, *, allowed=None, label=None) -> dict:
+    """Validate ``upload`` for attachment ``kind`` (or for the types ``allowed``, named ``label``, of a file
+    that is not an application's attachment); return the facts to store, or raise ValidationError."""
     name = safe_name(upload.name)
     if upload.size == 0:
         raise ValidationError(_("文件“%(name)s”是空文件。") % {"name": name}, code="empty")
@@ -45,13 +46,13 @@ def inspect(upload, kind: str, max_mb: int) -> dict:
     upload.seek(0)
     head = upload.read(8192)
     guessed = filetype.guess(head)
-    allowed = ALLOWED_TYPES[kind]
+    allowed = allowed or ALLOWED_TYPES[kind]
     if guessed is None or guessed.mime not in allowed:
         raise ValidationError(
             _("文件“%(name)s”的实际内容不是允许的类型（%(kind)s只接受%(types)s），请检查后重新上传。")
             % {
                 "name": name,
-                "kind": Attachment.Kind(kind).label,
+                "kind": label or Attachment.Kind(kind).label,
                 "types": "、".join(sorted(TYPE_NAMES[t] for t in allowed)),
             },
             code="wrong_type",

@@ -194,6 +194,11 @@ class ExpertProfile(ChoiceLabelsMixin, models.Model):
         MANAGEMENT = "management", _("管理")
         FINANCE = "finance", _("财务")
 
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("在库")
+        SUSPENDED = "suspended", _("暂停")
+        RETIRED = "retired", _("退出")
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expert_profile"
     )
@@ -207,8 +212,14 @@ class ExpertProfile(ChoiceLabelsMixin, models.Model):
     category = models.CharField(
         _("专家类别"), max_length=20, choices=Category.choices, default=Category.TECHNICAL
     )
-    is_active = models.BooleanField(_("在库可用"), default=True)
+    is_active = models.BooleanField(_("在库可用"), default=True)  # False while suspended or once retired
     note = models.CharField(_("备注"), max_length=300, blank=True)
+    status = models.CharField(_("在库状态"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(_("暂停或退出原因"), max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+    employer_since = models.DateField(_("现单位入职日期"), null=True, blank=True)
+    id_number = EncryptedCharField(_("身份证号码"), max_length=18, blank=True)
+    id_number_hash = KeyedHashField(source="id_number")
 
     class Meta:
         verbose_name = _("专家")
@@ -217,6 +228,83 @@ class ExpertProfile(ChoiceLabelsMixin, models.Model):
 
     def __str__(self):
         return f"{self.user}（{self.employer}）"
+
+
+class PastEmployer(models.Model):
+    """An expert's former employer with its dates: the conflict rules look at employers of the last three
+    years (``evaluation.panels``). Written by ``evaluation.pool.update_profile`` when the employer changes."""
+
+    profile = models.ForeignKey(ExpertProfile, on_delete=models.CASCADE, related_name="past_employers")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("工作单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    started_on = models.DateField(_("起始日期"), null=True, blank=True)
+    ended_on = models.DateField(_("离开日期"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("曾任职单位")
+        verbose_name_plural = _("曾任职单位")
+        ordering = ["-ended_on", "-pk"]
+        indexes = [models.Index(fields=["organisation", "ended_on"])]
+
+    def __str__(self):
+        return f"{self.organisation}（至{self.ended_on}）"
+
+
+def expert_file_path(instance, filename):
+    return random_name("expert-applications", filename=filename)
+
+
+class ExpertApplication(ChoiceLabelsMixin, models.Model):
+    """专家入库申请: someone asks to join the pool; staff verify it (an account, the expert role and an
+    ``ExpertProfile``) or reject it with a reason (``evaluation.pool``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已入库")
+        REJECTED = "rejected", _("未通过")
+
+    full_name = models.CharField(_("姓名"), max_length=60)
+    id_number = EncryptedCharField(_("身份证号码"), max_length=18)
+    id_number_hash = KeyedHashField(source="id_number")
+    username = models.CharField(_("用户名"), max_length=150)
+    employer = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("工作单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    employer_since = models.DateField(_("现单位入职日期"), null=True, blank=True)
+    title = models.CharField(_("职称/职务"), max_length=100)
+    fields = models.ManyToManyField("applications.Field", verbose_name=_("熟悉领域"), related_name="+")
+    category = models.CharField(
+        _("专家类别"), max_length=20, choices=ExpertProfile.Category.choices, default="technical"
+    )
+    mobile = EncryptedCharField(_("手机号码"), max_length=20)
+    email = models.EmailField(_("电子邮箱"))
+    cv = models.FileField(_("个人简历"), upload_to=expert_file_path, max_length=200)
+    cv_name = models.CharField(max_length=200, blank=True)
+    certificate = models.FileField(_("职称证书"), upload_to=expert_file_path, max_length=200)
+    certificate_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    reason = models.TextField(_("审核意见"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专家入库申请")
+        verbose_name_plural = _("专家入库申请")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.full_name}（{self.get_status_display()}）"
 
 
 class ScoreSheetTemplate(models.Model):

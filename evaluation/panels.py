@@ -7,7 +7,7 @@ import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from evaluation.models import (
     ExpertProfile,
     Panel,
     PanelDeadlineChange,
+    PastEmployer,
     Score,
     ScoreSheet,
     ScoreSheetTemplate,
@@ -57,7 +58,35 @@ def conflict_reasons(expert, application: Application) -> list[str]:
             reasons.append(
                 _("%(name)s的工作单位是共建单位%(unit)s。") % {"name": expert, "unit": member.name}
             )
+    codes = set(_conflict_codes(application))
+    for past in profile.past_employers.filter(ended_on__gte=lookback_start()).select_related("organisation"):
+        if past.organisation_id == application.lead_unit_id or past.organisation.credit_code in codes:
+            reasons.append(
+                _(
+                    "%(name)s三年内（至%(date)s）曾在%(unit)s工作，该单位是本申报的牵头单位、依托公司或共建单位。"
+                )
+                % {"name": expert, "date": past.ended_on.isoformat(), "unit": past.organisation}
+            )
     return reasons
+
+
+CONFLICT_LOOKBACK_YEARS = 3  # DOMAIN: "within 3 years, they worked for ... the lead unit or a member unit"
+
+
+def lookback_start(today=None):
+    """The first day of the three years the conflict rules look back over."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - CONFLICT_LOOKBACK_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - CONFLICT_LOOKBACK_YEARS, day=28)
+
+
+def _conflict_codes(application: Application) -> list[str]:
+    codes = [m.credit_code for m in application.members.all()] + [application.lead_unit.credit_code]
+    if application.host_credit_code:
+        codes.append(application.host_credit_code)
+    return codes
 
 
 def suggest_experts(application: Application, panel: Panel | None = None):
@@ -66,13 +95,15 @@ def suggest_experts(application: Application, panel: Panel | None = None):
     Each carries ``open_assignments`` (load) and ``knows_field``; one query whatever the pool size.
     """
     already = panel.assignments.values_list("expert_id", flat=True) if panel else []
-    codes = [m.credit_code for m in application.members.all()] + [application.lead_unit.credit_code]
-    if application.host_credit_code:
-        codes.append(application.host_credit_code)
+    codes = _conflict_codes(application)
+    recent_conflict = PastEmployer.objects.filter(
+        profile=OuterRef("pk"), ended_on__gte=lookback_start()
+    ).filter(Q(organisation_id=application.lead_unit_id) | Q(organisation__credit_code__in=codes))
     return (
         ExpertProfile.objects.filter(is_active=True, user__is_active=True, user__groups__name=Role.EXPERT)
         .exclude(employer_id=application.lead_unit_id)
         .exclude(employer__credit_code__in=codes)
+        .exclude(Exists(recent_conflict))
         .exclude(user_id__in=already)
         .select_related("user", "employer")
         .annotate(

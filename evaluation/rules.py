@@ -32,3 +32,7 @@ def is_inspection_leader(user, inspection):
 rules.add_perm("evaluation.inspection", is_commission_staff | is_expert)
 rules.add_perm("evaluation.fill_inspection", is_commission_staff | is_inspection_leader)
 rules.add_perm("evaluation.sign_off_inspection", is_inspection_leader)
+
+# The expert pool (evaluation.pool): staff verify, suspend and retire; experts keep their profile.
+rules.add_perm("evaluation.manage_pool", is_commission_staff)
+rules.add_perm("evaluation.my_expert_profile", is_expert)

@@ -54,7 +54,7 @@ def _applications(job: ExportJob):
                 a.lead_unit.name,
                 a.lead_unit.credit_code,
                 str(a.field or ""),
-                a.district.name,
+                a.district.name if a.district else "",
                 a.get_status_display(),
                 _("符合") if (a.eligibility or {}).get("passed") else _("有不符合项"),
                 a.total_investment,

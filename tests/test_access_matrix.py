@@ -44,7 +44,7 @@ from accounts.roles import Role
 from applications.editor import STEPS
 from applications.models import Application
 from centres.models import Centre, DistrictCentre
-from evaluation import publicity, verification
+from evaluation import pool, publicity, verification
 from evaluation.models import (
     Announcement,
     Approval,
@@ -259,6 +259,23 @@ MATRIX = {
     # --- centres: the district-level centres' register (private)
     "centres:district_register": only(LEAD, DISTRICT, STAFF, LEAD_B, DISTRICT_X),  # each sees their own part
     "centres:district_centre": only(LEAD, DISTRICT, STAFF),
+    # --- joining the programme: registration, verification, the organisation's people, the expert pool
+    "registration:register": everyone(OK),
+    "registration:confirm": everyone(OK),  # a button: a mail scanner's GET confirms nothing
+    "registration:queue": only(DISTRICT, DISTRICT_X, STAFF),
+    "registration:verify": only(DISTRICT),  # A's district (the commission verifies those without one)
+    "registration:licence": only(LEAD, DISTRICT),
+    "registration:organisation": only(LEAD, LEAD_B),
+    "registration:organisation_edit": only(LEAD),  # A's administrator
+    "registration:invite": only(LEAD),
+    "registration:deactivate": only(LEAD),  # a confirmation page first
+    "registration:hand_over": only(LEAD),
+    "pool:apply": everyone(OK),
+    "pool:home": only(STAFF),
+    "pool:application": only(STAFF),
+    "pool:application_file": only(STAFF),
+    "pool:expert": only(STAFF),
+    "pool:my_profile": only(EXPERT, EXPERT_X),
 }
 
 # Ids for the URLs that take parameters: key → callable(world) → kwargs for reverse().
@@ -338,6 +355,14 @@ FILL = {
     "reports:support_request": lambda w: {"pk": w.support_request.pk},
     "reports:support_attachment": lambda w: {"pk": w.support_attachment.pk},
     "centres:district_centre": lambda w: {"pk": w.district_centre.pk},
+    "registration:confirm": lambda w: {"token": "not-a-real-token"},
+    "registration:verify": lambda w: {"pk": w.users[LEAD].organisation_id},
+    "registration:licence": lambda w: {"pk": w.users[LEAD].organisation_id},
+    "registration:deactivate": lambda w: {"pk": w.colleague_a.pk},
+    "registration:hand_over": lambda w: {"pk": w.colleague_a.pk},
+    "pool:application": lambda w: {"pk": w.expert_application.pk},
+    "pool:application_file": lambda w: {"pk": w.expert_application.pk, "name": "cv"},
+    "pool:expert": lambda w: {"pk": w.assignment.expert.expert_profile.pk},
 }
 
 # Organisation A's private data (``world``), never on an outsider's page.
@@ -409,8 +434,11 @@ def build_world() -> SimpleNamespace:
         name=A_ORGANISATION, credit_code=A_CREDIT_CODE, district=home_district
     )
     organisation_b = OrganisationFactory(name="重庆乙测试科技有限公司", district=home_district)
+    organisation_a.licence_type, organisation_a.licence_name = "application/pdf", "营业执照.pdf"
+    organisation_a.licence.save("营业执照.pdf", ContentFile(PDF_BYTES))
     staff = user_with_role(Role.COMMISSION_STAFF)
-    lead_a = user_with_role(Role.LEAD_UNIT, organisation=organisation_a)
+    lead_a = user_with_role(Role.LEAD_UNIT, organisation=organisation_a, is_organisation_admin=True)
+    w.colleague_a = user_with_role(Role.LEAD_UNIT, organisation=organisation_a)
     lead_b = user_with_role(Role.LEAD_UNIT, organisation=organisation_b)
 
     # A's application in publicity: attachments, versions, a panel (experts assigned, sheets submitted),
@@ -509,6 +537,23 @@ def build_world() -> SimpleNamespace:
         recognised_on=datetime.date(2024, 1, 5),
         document_number="渝北经信〔2024〕1号",
         recorded_by=staff,
+    )
+
+    # A pending application to join the expert pool.
+    w.expert_application = pool.apply(
+        {
+            "full_name": "入库申请人",
+            "id_number": valid_id_number("50010219800101123"),
+            "username": "pool_applicant",
+            "employer_credit_code": make_credit_code(88_000_777),
+            "employer_name": "重庆入库申请单位",
+            "title": "高级工程师",
+            "category": "technical",
+            "mobile": "13600136000",
+            "email": "pool@example.cn",
+            "fields": [],
+        },
+        {"cv": (pdf_upload("简历.pdf"), {"original_name": "简历.pdf"})},
     )
 
     # An export job of the commission staff user, built for real.

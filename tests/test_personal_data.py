@@ -195,6 +195,8 @@ def test_the_data_migration_encrypts_the_rows_stored_in_clear():
     assert (crypto.decrypt(id_number), crypto.decrypt(phone)) == (ID_NUMBER, PHONE)
     (user_phone,) = raw("accounts_user", "phone", user.pk)
     assert crypto.decrypt(user_phone) == "13700000001"
+    executor = MigrationExecutor(connection)  # the model reads today's columns (later migrations add some)
+    executor.migrate(executor.loader.graph.leaf_nodes())
     assert User.objects.get(pk=user.pk).phone == "13700000001"
 
 

@@ -164,6 +164,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "retry-unsent-notifications": {"task": "accounts.tasks.retry_unsent_notifications", "schedule": 120.0},
     "purge-audit-log": {"task": "accounts.tasks.purge_audit_log", "schedule": 24 * 3600.0},
+    "purge-unconfirmed-registrations": {
+        "task": "applications.tasks.purge_unconfirmed_registrations",
+        "schedule": 6 * 3600.0,
+    },
     "remind-experts": {"task": "evaluation.tasks.remind_experts", "schedule": 3600.0},
     "remind-inspection-leaders": {"task": "evaluation.tasks.remind_inspection_leaders", "schedule": 3600.0},
     "overdue-panels": {"task": "evaluation.tasks.tell_staff_of_overdue_panels", "schedule": 3600.0},
@@ -232,6 +236,10 @@ REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=10)
 # refused forms (errors) per address and hour have their own, higher limit.
 OBJECTIONS_PER_HOUR = env.int("OBJECTIONS_PER_HOUR", default=5)
 OBJECTION_FAILURES_PER_HOUR = env.int("OBJECTION_FAILURES_PER_HOUR", default=20)
+# Registration (applications.registration, evaluation.pool): the e-mail is confirmed within this many days
+# (an unconfirmed registration is deleted by beat after it), and the forms are limited per client address.
+REGISTRATION_CONFIRM_DAYS = env.int("REGISTRATION_CONFIRM_DAYS", default=7)
+REGISTRATION_RATE_ADDRESS = env("REGISTRATION_RATE_ADDRESS", default="20/h")
 # The audit log is kept at least this long; the cleanup never deletes younger records (a database trigger
 # refuses it as well).
 AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))

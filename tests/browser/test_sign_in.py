@@ -57,7 +57,14 @@ def test_after_failures_the_sign_in_asks_for_the_picture_first(page, portal, set
         expect(page.get_by_role("alert")).to_contain_text("请输入一个正确的")
     picture = page.get_by_role("img", name="图形验证码图片")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.naturalWidth") > 0  # the picture was drawn
+    # The picture was drawn (waiting for it to load: visible comes before loaded).
+    assert (
+        picture.evaluate(
+            "img => img.complete ? img.naturalWidth"
+            " : new Promise(done => img.onload = () => done(img.naturalWidth))"
+        )
+        > 0
+    )
     assert_accessible(page, "sign-in asking for the CAPTCHA")
     key = page.locator("input[name=captcha_0]").input_value()
     page.get_by_label("密码").fill(TEST_PASSWORD)

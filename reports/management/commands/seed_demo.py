@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from accounts import demo as accounts_demo
 from applications import demo as applications_demo
 from evaluation import demo as evaluation_demo
+from evaluation import join_demo
 from reports import demo as reports_demo
 
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         evaluation_demo.seed(users)
         applications_demo.seed(users)
         reports_demo.seed(users)
+        join_demo.seed(users)  # a registration for district_demo and an expert application for staff_demo
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Password for every demo account: {accounts_demo.DEMO_PASSWORD}"
