@@ -158,7 +158,11 @@ def figures(district=None) -> dict:
     return {
         "pipeline": pipeline,
         # the charts' geometry (reports.charts); the rows are the same dicts as the tables'
-        "charts": {"pipeline": bar_chart(pipeline), "fields": bar_chart(per_field), "grades": bar_chart(grades)},
+        "charts": {
+            "pipeline": bar_chart(pipeline),
+            "fields": bar_chart(per_field),
+            "grades": bar_chart(grades),
+        },
         "waiting": waiting,
         "centres": centre_counts,
         "target": ProgrammeTarget.objects.first(),
