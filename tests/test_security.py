@@ -27,8 +27,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, models, transaction
 from django.db.utils import InternalError
 from django.urls import reverse
-from django.utils import translation
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
