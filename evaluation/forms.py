@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.editor import STEPS
 from applications.models import Attachment, Outcome
 from applications.uploads import inspect
+from config.numbers import plain
 from evaluation.models import LeadershipDecision, PreliminaryCheck
 
 CONFIRM_LABEL = _("我已核对，确认办理。此操作提交后不能撤销。")
@@ -164,7 +165,8 @@ class ScoreSheetForm(forms.Form):
         for score in scores:
             criterion = score.criterion
             points = forms.DecimalField(
-                label=_("%(name)s（满分%(max)s）") % {"name": criterion.label, "max": criterion.max_points},
+                label=_("%(name)s（满分%(max)s）")
+                % {"name": criterion.label, "max": plain(criterion.max_points)},
                 required=False,
                 min_value=0,
                 max_value=criterion.max_points,

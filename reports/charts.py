@@ -13,7 +13,8 @@ of a bar can be read against numbers, not only against the longest bar.
 """
 
 import math
-from decimal import Decimal
+
+from config.numbers import plain
 
 PLOT_WIDTH = 85  # percent of the chart's width the axis spans; the rest leaves room for the last value
 ROW_HEIGHT = 36  # px: the name line and the bar line
@@ -36,15 +37,6 @@ def nice_scale(top_value, *, integer: bool = True, intervals: int = 4) -> tuple[
     count = round(end / step)
     ticks = [plain(step * i) for i in range(count + 1)]
     return plain(end), ticks
-
-
-def plain(value):
-    """A number as people write it: 8 rather than 8.0, 2.5 as it is."""
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def bar_chart(rows: list[dict], key: str = "n", *, integer: bool = True) -> dict:

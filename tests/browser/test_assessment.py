@@ -28,12 +28,12 @@ pytestmark = pytest.mark.browser
 
 # The browser expert's sheet (criterion label → points): 22 + 17 + 15 + 8 + 7 + 6 = 75.
 BROWSER_SHEET = {
-    "建设目标完成（满分30.0）": "22",
-    "共性技术与成果（满分22.0）": "17",
-    "创新投入（满分20.0）": "15",
-    "协同创新（满分10.0）": "8",
-    "成果转化与市场化（满分10.0）": "7",
-    "可持续发展（满分8.0）": "6",
+    "建设目标完成（满分30）": "22",
+    "共性技术与成果（满分22）": "17",
+    "创新投入（满分20）": "15",
+    "协同创新（满分10）": "8",
+    "成果转化与市场化（满分10）": "7",
+    "可持续发展（满分8）": "6",
 }
 # The other four experts' totals, submitted with the services.
 OTHER_TOTALS = [70, 80, 85, 90]
