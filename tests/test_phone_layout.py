@@ -59,4 +59,4 @@ def test_a_wide_table_that_stays_a_table_scrolls_in_a_named_focusable_region(cli
     application = application_in("submitted", staff=staff)
     client.force_login(staff)
     body = client.get(reverse("evaluation:application", args=[application.pk])).content.decode()
-    assert '<div class="table-responsive" tabindex="0" role="region" aria-label="共建单位">' in body
+    assert '<div class="table-responsive" tabindex="0" role="region" aria-label="共建单位列表">' in body
