@@ -83,7 +83,7 @@ def problems(page, width: int, rules=None) -> list[str]:
                 """() => [...document.querySelectorAll('body *')]
                     .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
                     .slice(0, 5)
-                    .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 40))"""
+                    .map(e => e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40))"""
             )
             found.append(f"{page.url}: {wide}px wider than the {width}px screen: {offenders}")
     return found
