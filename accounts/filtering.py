@@ -10,6 +10,7 @@ on the page (``ignored``); values the database cannot take are refused by the fo
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
@@ -26,6 +27,19 @@ class BootstrapFilterMixin:
                 widget = field.widget
                 css = "form-select" if isinstance(widget, forms.Select) else "form-control"
                 widget.attrs.setdefault("class", css)
+                # An empty choice in a filter means "any": 全部, and 不限 for yes/no (not "---------", 未知).
+                if isinstance(widget, forms.NullBooleanSelect):
+                    widget.choices = [("unknown", _("不限")), ("true", _("是")), ("false", _("否"))]
+                elif isinstance(widget, django_filters.widgets.BooleanWidget):
+                    widget.choices = [("", _("不限")), ("true", _("是")), ("false", _("否"))]
+                elif isinstance(field, forms.ModelChoiceField):
+                    if str(field.empty_label or "").startswith("---"):
+                        field.empty_label = _("全部")
+                elif isinstance(field, forms.ChoiceField) and not isinstance(widget, forms.SelectMultiple):
+                    field.choices = [
+                        (value, _("全部") if value in ("", None) and str(label).startswith("---") else label)
+                        for value, label in field.choices
+                    ]
             form._bootstrapped = True
         return form
 

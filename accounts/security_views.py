@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit, credentials, lockout
+from accounts import audit, audit_names, credentials, lockout
 from accounts.decorators import page_permission
 from accounts.filtering import BootstrapFilterMixin, IPAddressFilter
 from accounts.http import query_without_page
@@ -210,8 +210,19 @@ def security_admin_home(request):
 
 class AuditFilter(BootstrapFilterMixin, django_filters.FilterSet):
     username = django_filters.CharFilter(label=gettext_lazy("账号"), lookup_expr="icontains")
-    action = django_filters.CharFilter(label=gettext_lazy("事项"), lookup_expr="startswith")
-    success = django_filters.BooleanFilter(label=gettext_lazy("结果"))
+    action = django_filters.ChoiceFilter(
+        label=gettext_lazy("事项"), choices=audit_names.action_choices, empty_label=gettext_lazy("全部")
+    )
+    success = django_filters.BooleanFilter(
+        label=gettext_lazy("结果"),
+        widget=forms.Select(
+            choices=[
+                ("", gettext_lazy("全部")),
+                ("true", gettext_lazy("成功")),
+                ("false", gettext_lazy("失败")),
+            ]
+        ),
+    )
     since = django_filters.DateFilter(
         label=gettext_lazy("起始日期"),
         field_name="created_at",
@@ -238,5 +249,11 @@ def audit_log(request):
     return render(
         request,
         "accounts/audit_log.html",
-        {"page_title": _("审计日志"), "filter": filtered, "page": page, "query": query_without_page(request)},
+        {
+            "page_title": _("审计日志"),
+            "filter": filtered,
+            "page": page,
+            "rows": audit_names.describe(list(page), request.user),
+            "query": query_without_page(request),
+        },
     )

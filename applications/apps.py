@@ -7,6 +7,11 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("建设方案申报")
 
     def ready(self):
+        from accounts import audit_names
         from applications import signals
+        from applications.models import ACTION_LABELS
 
         signals.connect()
+        audit_names.register_actions("application", ACTION_LABELS)
+        audit_names.register_target("applications.Application", "applications:detail", "applications.view")
+        audit_names.register_target("applications.Policy", None, None)

@@ -77,7 +77,9 @@ def step_states(application: Application) -> list[dict]:
         "outcomes": bool(application.outcomes.all()),
         "committee": any(m.is_chair for m in application.committee.all()),
         "members": bool(application.members.all()),
-        "declarations": True,
+        # Nothing declared is nothing done: a new draft no longer shows 条件声明 as 已完成. (A unit that can
+        # declare none of the five does not meet the basic conditions and cannot submit anyway.)
+        "declarations": any(getattr(application, name) for name in forms.DeclarationsForm.Meta.fields),
         "attachments": all(kind in attachment_kinds for kind in REQUIRED_ATTACHMENTS),
     }
     states = []

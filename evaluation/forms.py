@@ -7,6 +7,7 @@ from applications.editor import STEPS
 from applications.models import Attachment, Outcome
 from applications.uploads import inspect
 from centres.services import approval_date_problem, award_date_problem
+from config.numbers import plain
 from evaluation.models import LeadershipDecision, PreliminaryCheck
 from evaluation.publicity import start_problem
 
@@ -196,7 +197,8 @@ class ScoreSheetForm(forms.Form):
         for score in scores:
             criterion = score.criterion
             points = forms.DecimalField(
-                label=_("%(name)s（满分%(max)s）") % {"name": criterion.label, "max": criterion.max_points},
+                label=_("%(name)s（满分%(max)s）")
+                % {"name": criterion.label, "max": plain(criterion.max_points)},
                 required=False,
                 min_value=0,
                 max_value=criterion.max_points,

@@ -329,7 +329,10 @@ class ScoreSheetTemplate(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        # The name in the reader's language: the default sheets' names are in the catalogue
+        # (DEFAULT_SHEET_TEXTS); a name staff typed is shown as typed. (Shown raw, the staff's panel page kept
+        # "· 专家论证" in Chinese on the English page although the catalogue has it.)
+        return gettext(self.name) if self.name else self.name
 
     @property
     def is_frozen(self) -> bool:

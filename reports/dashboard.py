@@ -14,6 +14,7 @@ from applications.models import Application, Field, Status
 from centres.models import Centre
 from evaluation.filters import WAITING_FOR_STAFF
 from evaluation.models import Assignment, Objection
+from reports.charts import bar_chart, plain
 from reports.models import AnnualSummary, Assessment, ProgrammeTarget, ReportingYear, SupportGrant
 
 PIPELINE = [s for s in Status if s != Status.DRAFT]
@@ -30,14 +31,6 @@ KEY_FIGURES = [
     ("revenue_public_service", AnnualSummary._meta.get_field("revenue_public_service").verbose_name),
 ]
 COUNTED_SUMMARY_STATES = (AnnualSummary.State.SUBMITTED, AnnualSummary.State.ACCEPTED)
-
-
-def _bars(rows, key="n"):
-    """Add the bar width (percent of the largest value) used by the SVG charts."""
-    top = max((r[key] for r in rows), default=0) or 1
-    for r in rows:
-        r["width"] = round(100 * float(r[key]) / float(top), 1)
-    return rows
 
 
 def stage_durations(district_id=None) -> dict:
@@ -69,7 +62,7 @@ def stage_durations(district_id=None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(sql, [district_id] if district_id else [])
         return {
-            stage: {"median": round(median, 1), "max": round(longest, 1), "n": n}
+            stage: {"median": plain(round(median, 1)), "max": plain(round(longest, 1)), "n": n}
             for stage, median, longest, n in cursor.fetchall()
         }
 
@@ -91,9 +84,7 @@ def figures(district=None) -> dict:
         objections = objections.filter(entry__application__district=district)
 
     by_status = dict(apps.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    pipeline = _bars(
-        [{"status": s.value, "label": s.label, "n": by_status.get(s.value, 0)} for s in PIPELINE]
-    )
+    pipeline = [{"status": s.value, "label": s.label, "n": by_status.get(s.value, 0)} for s in PIPELINE]
     durations = stage_durations(district.pk if district else None)
     for row in pipeline:
         row["duration"] = durations.get(row["status"])
@@ -130,7 +121,6 @@ def figures(district=None) -> dict:
     )
     for row in per_field:
         row["clash"] = row["n"] > 1
-    _bars(per_field)
 
     year = ReportingYear.objects.order_by("-year").first()
     summary_progress = None
@@ -152,9 +142,7 @@ def figures(district=None) -> dict:
         .annotate(n=Count("id"))
         .values_list("grade", "n")
     )
-    grades = _bars(
-        [{"grade": g.value, "label": g.label, "n": grades_raw.get(g.value, 0)} for g in Assessment.Grade]
-    )
+    grades = [{"grade": g.value, "label": g.label, "n": grades_raw.get(g.value, 0)} for g in Assessment.Grade]
 
     totals = (
         summaries.filter(state__in=COUNTED_SUMMARY_STATES)
@@ -171,6 +159,12 @@ def figures(district=None) -> dict:
     return {
         "support": support_figures(district),
         "pipeline": pipeline,
+        # the charts' geometry (reports.charts); the rows are the same dicts as the tables'
+        "charts": {
+            "pipeline": bar_chart(pipeline),
+            "fields": bar_chart(per_field),
+            "grades": bar_chart(grades),
+        },
         "waiting": waiting,
         "centres": centre_counts,
         "target": ProgrammeTarget.objects.first(),
@@ -201,7 +195,7 @@ def support_figures(district=None) -> dict:
             row["label"] = row[label_key or key]
             row["granted"] = row["granted"] or Decimal(0)
             row["disbursed"] = row["disbursed"] or Decimal(0)
-        return _bars(rows, "granted")
+        return rows
 
     totals = lines.aggregate(**sums, centres=Count("centre", distinct=True))
     tables = [

@@ -315,3 +315,19 @@ def test_district_list_queries_do_not_grow_with_rows(client, lead):
     for _ in range(29):
         add()
     assert _count_queries(client, reverse("applications:district_home")) == one
+
+
+def test_a_new_draft_does_not_show_the_declarations_as_done(client, lead):
+    client.force_login(lead)
+    client.post(reverse("applications:create"))
+    application = Application.objects.get(lead_unit=lead.organisation)
+    body = client.get(reverse("applications:edit", args=[application.pk, "basics"])).content.decode()
+    assert "已完成 0/8 步" in body
+    # the progress label stands above the bar, not inside it (where a short bar cut it to "已完成")
+    assert '<div class="progress-bar" style="width: 0%"></div>' in body
+    client.post(
+        reverse("applications:edit", args=[application.pk, "declarations"]),
+        {"declarations-declares_enterprise_legal_person": "on", "save": "1"},
+    )
+    body = client.get(reverse("applications:edit", args=[application.pk, "basics"])).content.decode()
+    assert "已完成 1/8 步" in body

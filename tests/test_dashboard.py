@@ -43,6 +43,7 @@ from centres.models import Centre
 from evaluation import panels, publicity
 from evaluation.models import Assignment, Objection
 from reports import assessment as assessments
+from reports.charts import bar_chart, nice_scale
 from reports.dashboard import KEY_FIGURES, PIPELINE, figures, stage_durations
 from reports.models import AnnualSummary, Assessment, ProgrammeTarget, ReportingYear, SupportGrant
 from tests.factories import (
@@ -325,7 +326,8 @@ def test_every_figure_of_the_whole_programme(world):
     assert flagged == [world["fields"][2].name]
     # The chart counts the same centres as the headline figure.
     assert sum(row["n"] for row in result["per_field"]) == result["centres"]["recognised"]
-    # Bars are drawn against the largest value: 8 awarded is the widest pipeline bar.
+    # Bars are drawn against the axis' end, a round number at or above the largest value: 8 awarded is the
+    # widest pipeline bar and the end of an axis in steps of 2.
     widths = {row["status"]: row["width"] for row in result["pipeline"]}
     assert widths["awarded"] == 100.0
     assert widths["submitted"] == 37.5  # 3 / 8
@@ -410,6 +412,52 @@ def test_the_newest_programme_target_is_in_force_and_shown(client, staff):
     body = client.get(reverse("reports:dashboard")).content.decode()
     assert "目标 12-18 个（2027年）" in body
     assert "目标 3 个" in body
+
+
+def test_the_axis_is_a_round_scale_above_the_largest_value():
+    assert nice_scale(0) == (1, [0, 1])
+    assert nice_scale(1) == (1, [0, 1])
+    assert nice_scale(2) == (2, [0, 1, 2])
+    assert nice_scale(5) == (6, [0, 2, 4, 6])
+    assert nice_scale(8) == (8, [0, 2, 4, 6, 8])
+    assert nice_scale(37) == (40, [0, 10, 20, 30, 40])
+    assert nice_scale(Decimal("1900.00"), integer=False) == (2000, [0, 500, 1000, 1500, 2000])
+    chart = bar_chart([{"n": 3}, {"n": 0}, {"n": 5}])
+    assert [r["width"] for r in chart["rows"]] == [50.0, 0, 83.3]
+    assert [t["value"] for t in chart["ticks"]] == [0, 2, 4, 6]
+
+
+def svg_texts(body: str, chart_id: str) -> list[str]:
+    svg = re.search(rf'<figure class="chart[^"]*" id="{chart_id}-chart">(.*?)</figure>', body, re.S).group(1)
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+def test_every_chart_shows_its_categories_values_and_scale_as_text(client, staff):
+    """The grade chart with a single graded centre used to be one unlabelled bar: now every grade is named
+    with its count, and the axis has its ticks, all as text (readable in print and without colour)."""
+    graded_assessment(awarded_centre(), 1, 50, Grade.FAIL, confirmed_by=staff)
+    client.force_login(staff)
+    body = client.get(reverse("reports:dashboard")).content.decode()
+    # names, each followed by its value, then the axis ticks 0 and 1
+    assert svg_texts(body, "grades") == ["优秀", "0", "良好", "0", "合格", "0", "不合格", "1", "0", "1"]
+    assert "考核评估等级分布</figcaption>" in body  # a visible caption
+    pipeline = svg_texts(body, "pipeline")
+    assert pipeline[:2] == ["已提交", "0"] and "授牌" in pipeline
+    fields = svg_texts(body, "fields")
+    assert Field.objects.order_by("sort_order", "name").first().name == fields[0]
+    # the tables stay
+    assert '<caption class="visually-hidden">考核评估等级分布</caption>' in body
+
+
+def test_a_field_with_two_centres_is_flagged_in_words_on_the_chart(client, staff):
+    field = Field.objects.order_by("sort_order", "name").first()
+    awarded_centre(field=field)
+    awarded_centre(field=field)
+    client.force_login(staff)
+    body = client.get(reverse("reports:dashboard")).content.decode()
+    texts = svg_texts(body, "fields")
+    assert texts[texts.index(field.name) + 1] == "2（超过一个）"
+    assert 'fill="url(#fields-hatch)"' in body  # hatched, not only red
 
 
 def test_the_grade_distribution_counts_confirmed_results_only(staff):
@@ -528,9 +576,10 @@ def test_the_pipeline_rows_carry_the_stage_durations(client, staff, history):
             r'data-stage="(\w+)">\d+</td><td class="text-end">([^<]*)</td><td class="text-end">([^<]*)<', body
         )
     }
-    assert cells["submitted"] == ("3.0", "10.0")
-    assert cells["preliminary"] == ("2.0", "3.5")
-    assert cells["returned"] == ("3.0", "3.0")
+    # whole numbers of days without a trailing ".0"
+    assert cells["submitted"] == ("3", "10")
+    assert cells["preliminary"] == ("2", "3.5")
+    assert cells["returned"] == ("3", "3")
 
 
 def test_a_stage_without_history_shows_a_dash(client, staff, history):
@@ -639,7 +688,7 @@ def test_the_page_shows_the_figures_to_commission_staff(client, staff, world):
     assert re.search(r'id="waiting-staff">7<', body)
     assert "已报送 4 / 应报送 7（截止 2025-03-31）" in body
     assert "逾期 3" in body
-    assert body.count("超过一个") == 1  # F3
+    assert body.count("超过一个") == 2  # F3: on the chart and in the table
     # Charts come with their numbers as a table: an SVG per chart, no script, nothing from a CDN.
     assert body.count("<svg") == 3
     # (a random CSRF token may contain the letters "cdn": look at what the page loads instead)

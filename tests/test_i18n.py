@@ -54,3 +54,19 @@ def test_a_signed_in_person_switching_language_keeps_it_for_their_emails(client)
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")}, follow=True)
     assert '<html lang="en">' in response.content.decode()
     assert User.objects.get(pk=user.pk).language == "en"
+
+
+@pytest.mark.django_db
+def test_the_panels_score_sheet_name_is_shown_in_english():
+    """Why "· 专家论证" stayed Chinese on the staff's panel page: the sheet's name is stored text, and the
+    page printed it as stored; the default sheets' names are in the catalogue and are now looked up."""
+    from django.utils import translation
+
+    from evaluation.models import ScoreSheetTemplate
+
+    sheet = ScoreSheetTemplate.objects.get(kind="expert_review", is_default=True)
+    with translation.override("en"):
+        assert str(sheet) != sheet.name and str(sheet).isascii()
+    typed = ScoreSheetTemplate(name="工作人员自拟评分表", kind="assessment")
+    with translation.override("en"):
+        assert str(typed) == "工作人员自拟评分表"

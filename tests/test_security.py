@@ -28,7 +28,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, models, transaction
 from django.db.utils import InternalError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -935,7 +935,7 @@ def test_the_audit_administrator_reads_the_log_with_filters(client):
         response = client.get(f"{AUDIT_LOG}?{query}")
         assert response.status_code == 200, query
         body = response.content.decode()
-        return {row for row in rows if f"<td>{row}</td>" in body}
+        return {row for row in rows if f'<td data-label="对象">{row}</td>' in body}
 
     assert shown("") == set(rows)
     assert shown("username=ALI") == {"row-alice-in", "row-alice-export"}
@@ -946,7 +946,51 @@ def test_the_audit_administrator_reads_the_log_with_filters(client):
     assert shown(f"since={today:%Y-%m-%d}&until={today:%Y-%m-%d}") == set(rows)
     assert shown(f"until={ancient_day:%Y-%m-%d}") == set()
     old_page = client.get(f"{AUDIT_LOG}?until={ancient_day:%Y-%m-%d}").content.decode()
-    assert "test.ancient" in old_page
+    assert "test.ancient" in old_page  # a code without a name is shown as it is
+
+
+@pytest.mark.django_db
+def test_the_audit_log_names_actions_and_objects_in_words(client):
+    from accounts import audit_names
+
+    staff = user_with_role(Role.COMMISSION_STAFF, full_name="张伟")
+    application = application_in("submitted", staff=staff, centre_name="重庆市审计甲创新中心")
+    AuditEvent.objects.create(action="sign_in", username="bob", success=False)
+    auditor = user_with_role(Role.AUDIT_ADMIN)
+    client.force_login(auditor)
+    body = client.get(AUDIT_LOG).content.decode()
+    # the action in words, the object by its name, the time on one line, the result as a word badge
+    assert '<span data-action="application.submit">提交</span>' in body
+    assert "applications.Application:" not in body
+    assert '<td data-label="对象">重庆市审计甲创新中心</td>' in body  # the auditor may not open it: no link
+    assert re.search(
+        r'<td data-label="时间" class="text-nowrap"><span class="text-nowrap">\d{4}-\d\d-\d\d</span> '
+        r'<span class="text-nowrap">\d\d:\d\d:\d\d</span></td>',
+        body,
+    )
+    assert '<span class="badge text-bg-danger">失败</span>' in body
+    assert '<span class="badge text-bg-success">成功</span>' in body
+    # filter by the action's name: a list of names, "全部" first
+    assert '<option value="" selected>全部</option>' in body
+    assert '<option value="application.submit">提交</option>' in body
+    only = client.get(f"{AUDIT_LOG}?action=application.submit").content.decode()
+    assert 'data-action="application.submit"' in only and 'data-action="sign_in"' not in only
+    # in English
+    client.cookies["portal_language"] = "en"
+    english = client.get(AUDIT_LOG).content.decode()
+    assert '<span data-action="application.submit">Submit</span>' in english
+
+    # Whoever may open the object gets a link to it (through the same permission as the page itself).
+    events = list(AuditEvent.objects.filter(action="application.submit"))
+    [row] = audit_names.describe(events, staff)
+    assert row["target_url"] == reverse("applications:detail", args=[application.pk])
+    assert row["target_name"] == "重庆市审计甲创新中心"
+    [row] = audit_names.describe(events, auditor)
+    assert row["target_url"] is None
+    gone = AuditEvent.objects.create(action="application.submit", target="applications.Application:987654")
+    with translation.override("zh-hans"):
+        [row] = audit_names.describe([gone], staff)
+    assert (row["target_name"], row["target_url"]) == ("建设方案（已删除，编号987654）", None)
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
 """Commission staff's workbench and review pages: what they list, filters and sorting, counts per stage,
 query counts that do not grow with the rows, and who may open them."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -461,3 +463,19 @@ def test_staff_cannot_open_a_draft(staff_client):
 
 def test_an_unknown_application_is_not_found(staff_client):
     assert staff_client.get(reverse("evaluation:application", args=[999999])).status_code == 404
+
+
+def test_empty_choices_read_as_words_not_dashes(client):
+    """Filters: 全部 for "any", 不限 for yes/no (not 未知); forms: 请选择 (not "---------")."""
+    from tests.factories import application_in_publicity, user_with_role
+
+    staff = user_with_role(Role.COMMISSION_STAFF)
+    client.force_login(staff)
+    body = client.get(reverse("evaluation:staff_home")).content.decode()
+    assert "---------" not in body and "未知" not in body
+    waiting = re.search(r'<select name="waiting".*?</select>', body, re.S).group(0)
+    assert re.search(r'<option value=""[^>]*>不限</option>', waiting)
+    _application, announcement = application_in_publicity(staff=staff)
+    client.logout()
+    body = client.get(reverse("announcements:detail", args=[announcement.pk])).content.decode()
+    assert '<option value="" selected>请选择</option>' in body and "---------" not in body

@@ -59,14 +59,16 @@ def _inject(page) -> None:
     page.evaluate(_axe_source() + "\n;0")
 
 
-def axe_violations(page, context: str | dict | None = None) -> list[dict]:
+def axe_violations(page, context: str | dict | None = None, rules: list[str] | None = None) -> list[dict]:
     """The WCAG 2.1 A/AA violations (and those of ``STRUCTURE_RULES``) axe-core finds in the page as it is
-    now, optionally within ``context`` (a selector or an axe context object)."""
+    now, optionally within ``context`` (a selector or an axe context object), or those of ``rules`` only."""
     _require_axe()
     _inject(page)
     return page.evaluate(
-        """async ([context, tags, extra]) => {
-            const results = await axe.run(context || document, {
+        """async ([context, tags, extra, only]) => {
+            const results = await axe.run(context || document, only ? {
+                runOnly: {type: 'rule', values: only}, resultTypes: ['violations'],
+            } : {
                 runOnly: {type: 'tag', values: tags},
                 rules: Object.fromEntries(extra.map(id => [id, {enabled: true}])),
                 resultTypes: ['violations'],
@@ -79,7 +81,7 @@ def axe_violations(page, context: str | dict | None = None) -> list[dict]:
                 nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary, html: n.html})),
             }));
         }""",
-        [context, WCAG_TAGS, STRUCTURE_RULES],
+        [context, WCAG_TAGS, STRUCTURE_RULES, rules],
     )
 
 

@@ -177,17 +177,17 @@ def test_the_expert_declaration_and_score_sheet(page, portal):
     expect(page.get_by_role("heading", level=1)).to_contain_text("专家评分")
     assert_accessible(page, "the score sheet")
 
-    page.get_by_label("建设基础与条件（满分20.0）").fill("99")
+    page.get_by_label("建设基础与条件（满分20）").fill("99")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.locator("#error-summary")).to_be_visible()
     assert_accessible(page, "the score sheet after a failed save")
 
-    page.get_by_label("建设基础与条件（满分20.0）").fill("18")
+    page.get_by_label("建设基础与条件（满分20）").fill("18")
     for label, points in (
-        ("技术方向与目标（满分25.0）", "22"),
-        ("运营模式与机制（满分20.0）", "17"),
-        ("预期成果与效益（满分20.0）", "16"),
-        ("牵头单位能力（满分15.0）", "12"),
+        ("技术方向与目标（满分25）", "22"),
+        ("运营模式与机制（满分20）", "17"),
+        ("预期成果与效益（满分20）", "16"),
+        ("牵头单位能力（满分15）", "12"),
     ):
         page.get_by_label(label).fill(points)
     page.get_by_label(re.compile("提交时确认")).check()

@@ -180,21 +180,21 @@ def test_an_expert_declares_and_saves_a_draft_score_sheet_by_keyboard_alone(page
     expect(page.get_by_role("heading", level=1)).to_contain_text("专家评分")
 
     # Scores and a comment; a mistyped score is corrected by going back with Shift+Tab.
-    first = page.get_by_label("建设基础与条件（满分20.0）")
+    first = page.get_by_label("建设基础与条件（满分20）")
     type_into(page, first, "81")
     type_into(page, page.get_by_label("建设基础与条件评语"), "中试线基础扎实。")
     tab_to(page, first, backwards=True)
     page.keyboard.press("Control+A")
     page.keyboard.type("18")
-    type_into(page, page.get_by_label("技术方向与目标（满分25.0）"), "22")
+    type_into(page, page.get_by_label("技术方向与目标（满分25）"), "22")
     type_into(page, page.get_by_label("总体意见"), "基础扎实，方向明确。")
     # 保存草稿 comes before 提交评分; Space presses a button as well as Enter does.
     tab_to(page, page.get_by_role("button", name="保存草稿"))
     page.keyboard.press("Space")
     expect(page.locator(".messages")).to_contain_text("评分草稿已保存")
 
-    expect(page.get_by_label("建设基础与条件（满分20.0）")).to_have_value("18.0")
-    expect(page.get_by_label("技术方向与目标（满分25.0）")).to_have_value("22.0")
+    expect(page.get_by_label("建设基础与条件（满分20）")).to_have_value("18.0")
+    expect(page.get_by_label("技术方向与目标（满分25）")).to_have_value("22.0")
     stored = Assignment.objects.select_related("sheet").get(pk=mine.pk)
     assert stored.state == Assignment.State.DECLARED
     points = {s.criterion.name: s.points for s in stored.sheet.scores.select_related("criterion")}
