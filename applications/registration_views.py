@@ -5,13 +5,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import stash
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import client_ip
 from accounts.models import Organisation, User
 from accounts.views import _limited
@@ -149,15 +150,12 @@ def licence(request, pk):
         raise PermissionDenied
     if not organisation.licence:
         raise Http404
-    response = FileResponse(
-        organisation.licence.open("rb"),
-        as_attachment=False,
+    return private_file_response(
+        organisation.licence,
         filename=organisation.licence_name or "licence",
-        content_type=organisation.licence_type or "application/octet-stream",
+        content_type=organisation.licence_type,
+        as_attachment=False,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @page_permission("accounts.my_organisation")

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import client_ip, query_without_page
 from applications import services
 from applications.editor import STEP_BY_SLUG, STEPS, next_step, progress, step_states
@@ -212,15 +213,9 @@ def download_attachment(request, pk, attachment_pk):
         Attachment.objects.select_related("application"), pk=attachment_pk, application_id=pk
     )
     require(request.user, "applications.view", attachment.application)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return private_file_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _viewable(request, pk):

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import client_ip
 from accounts.models import User
 from applications import stages
@@ -458,9 +458,9 @@ def inspection_file(request, pk, file_pk):
     application = get_object_or_404(Application, pk=pk)
     _inspection_access(request, application)
     item = get_object_or_404(InspectionFile, pk=file_pk, inspection__application=application)
-    response = FileResponse(item.file.open("rb"), filename=item.original_name, content_type=item.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(
+        item.file, filename=item.original_name, content_type=item.content_type, as_attachment=False
+    )
 
 
 # --- staff: comprehensive evaluation ---------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Pages of the expert pool (rules in ``evaluation.pool``)."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import stash
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import client_ip
 from applications.feedback import show_refusal
 from applications.registration_views import files_with_stash, keep_good_files, too_many
@@ -103,14 +104,7 @@ def application_file(request, pk, name):
     application = get_object_or_404(ExpertApplication, pk=pk)
     if name not in FILE_RULES or not getattr(application, name):
         raise Http404
-    response = FileResponse(
-        getattr(application, name).open("rb"),
-        as_attachment=True,
-        filename=getattr(application, f"{name}_name"),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(getattr(application, name), filename=getattr(application, f"{name}_name"))
 
 
 @page_permission("evaluation.manage_pool")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import client_ip
 from accounts.security import recent_password_required
 from applications.feedback import show_refusal
@@ -139,7 +140,6 @@ def objection_file(request, pk, file_pk):
     """An objection's evidence or sealed letter. It names the objector (a sealed letter *is* the
     organisation's identity), so it asks for the password again like the identity, and each download is
     audited."""
-    from django.http import FileResponse
 
     from evaluation.models import ObjectionFile
 
@@ -150,10 +150,9 @@ def objection_file(request, pk, file_pk):
         target=f"evaluation.ObjectionFile:{item.pk}",
         detail=f"{item.objection.reference} {item.get_kind_display()}",
     )
-    response = FileResponse(item.file.open("rb"), filename=item.original_name, content_type=item.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(
+        item.file, filename=item.original_name, content_type=item.content_type, as_attachment=False
+    )
 
 
 @page_permission("evaluation.staff_home")

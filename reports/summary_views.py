@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import stash
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import query_without_page
 from applications.feedback import show_refusal
 from applications.models import Policy
@@ -189,15 +189,9 @@ def download_attachment(request, pk, attachment_pk):
     )
     if not request.user.has_perm("reports.view_summary", attachment.summary):
         raise PermissionDenied
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return private_file_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- read-only and printable, for the lead unit, its district and commission staff -------------------------

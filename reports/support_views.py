@@ -5,13 +5,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import stash
 from accounts.decorators import page_permission
+from accounts.files import private_file_response
 from accounts.http import query_without_page
 from applications.feedback import show_refusal
 from applications.models import Policy
@@ -271,11 +271,6 @@ def download_attachment(request, pk):
     )
     if not request.user.has_perm("reports.view_support", attachment.centre):
         raise PermissionDenied
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return private_file_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
