@@ -78,13 +78,22 @@ def describe(events, user) -> list[dict]:
         obj = found.get(label, {}).get(pk) if label else None
         name, url = event.target or "", None
         if obj is not None:
-            name = str(obj)
+            # By its name (and a link) only for a reader who may see the object itself: the audit
+            # administrator reads what was done to which record, not the business data behind it.
+            registered = label in TARGETS
             url_name, permission = TARGETS.get(label, (None, None))
-            if url_name and (permission is None or user.has_perm(permission, obj)):
-                try:
-                    url = reverse(url_name, args=[pk])
-                except NoReverseMatch:
-                    url = None
+            if registered and (permission is None or user.has_perm(permission, obj)):
+                name = str(obj)
+                if url_name:
+                    try:
+                        url = reverse(url_name, args=[pk])
+                    except NoReverseMatch:
+                        url = None
+            else:
+                name = _("%(model)s（编号%(pk)s）") % {
+                    "model": apps.get_model(label)._meta.verbose_name,
+                    "pk": pk,
+                }
         elif label:
             name = _("%(model)s（已删除，编号%(pk)s）") % {
                 "model": apps.get_model(label)._meta.verbose_name,

@@ -9,9 +9,10 @@ class ApplicationsConfig(AppConfig):
     def ready(self):
         from accounts import audit_names
         from applications import signals
-        from applications.models import ACTION_LABELS
+        from applications.models import ACTION_LABELS, transition_labels
 
         signals.connect()
-        audit_names.register_actions("application", ACTION_LABELS)
+        # every history entry by its name: the moves by their transitions' own labels, the rest by ACTION_LABELS
+        audit_names.register_actions("application", {**transition_labels(), **ACTION_LABELS})
         audit_names.register_target("applications.Application", "applications:detail", "applications.view")
         audit_names.register_target("applications.Policy", None, None)
