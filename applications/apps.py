@@ -12,7 +12,7 @@ class ApplicationsConfig(AppConfig):
         from applications.models import ACTION_LABELS, transition_labels
 
         signals.connect()
-        # every history entry by its name: the moves by their transitions' own labels, the rest by ACTION_LABELS
+        # every history entry by name: moves by their transitions' labels, the rest by ACTION_LABELS
         audit_names.register_actions("application", {**transition_labels(), **ACTION_LABELS})
         audit_names.register_target("applications.Application", "applications:detail", "applications.view")
         audit_names.register_target("applications.Policy", None, None)
