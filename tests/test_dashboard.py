@@ -782,7 +782,7 @@ def test_staff_see_the_application_and_the_centre_in_one_timeline_in_time_order(
         ("提交", "application"),
         ("分配专家", "application"),
         ("推荐升级", "centre"),
-        ("批复", "application"),
+        ("公示期满，予以批复", "application"),  # the approve transition's own label
         ("授牌", "application"),
         ("暂停支持", "centre"),
     ]
@@ -792,7 +792,7 @@ def test_staff_see_the_application_and_the_centre_in_one_timeline_in_time_order(
 
 def test_the_lead_unit_and_district_staff_do_not_see_internal_entries(client, staff, story):
     centre, lead = story
-    expected = ["提交", "推荐升级", "批复", "授牌", "暂停支持"]
+    expected = ["提交", "推荐升级", "公示期满，予以批复", "授牌", "暂停支持"]
     assert timeline_on_page(client, lead, centre) == expected
     assert timeline_on_page(client, district_staff_in(D1), centre) == expected
     client.force_login(lead)
