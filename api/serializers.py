@@ -133,28 +133,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return (application.eligibility or {}).get("passed")
 
 
-SUMMARY_FIGURES = [
-    "revenue_transfer",
-    "revenue_incubation",
-    "revenue_contract_rd",
-    "revenue_testing",
-    "revenue_public_service",
-    "total_cost",
-    "rd_expense",
-    "employees",
-    "rd_staff",
-    "projects_national",
-    "projects_municipal",
-    "patents_filed",
-    "patents_granted",
-    "standards_led",
-    "standards_joined",
-    "technologies_transferred",
-    "firms_incubated",
-    "talents_recruited",
-    "members",
-    "platforms",
-]
+SUMMARY_FIGURES = AnnualSummary.FIGURE_FIELDS
 
 
 class SummarySerializer(serializers.ModelSerializer):

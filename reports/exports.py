@@ -89,28 +89,7 @@ def _panel_scores(job: ExportJob):
     return f"{panel.application.centre_name}"[:28], headers, formats, assignments.count(), rows()
 
 
-SUMMARY_FIELDS = [
-    "revenue_transfer",
-    "revenue_incubation",
-    "revenue_contract_rd",
-    "revenue_testing",
-    "revenue_public_service",
-    "total_cost",
-    "rd_expense",
-    "employees",
-    "rd_staff",
-    "projects_national",
-    "projects_municipal",
-    "patents_filed",
-    "patents_granted",
-    "standards_led",
-    "standards_joined",
-    "technologies_transferred",
-    "firms_incubated",
-    "talents_recruited",
-    "members",
-    "platforms",
-]
+SUMMARY_FIELDS = AnnualSummary.FIGURE_FIELDS
 
 
 def _summaries(job: ExportJob):

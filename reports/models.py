@@ -44,6 +44,30 @@ class AnnualSummary(ChoiceLabelsMixin, models.Model):
     """One centre's annual summary for one year: figures, narrative, attachments; draft → submitted →
     accepted, or returned with comments and resubmitted."""
 
+    # The summary's figures, in the order an export or another system reads them (the forms group them).
+    FIGURE_FIELDS = [
+        "revenue_transfer",
+        "revenue_incubation",
+        "revenue_contract_rd",
+        "revenue_testing",
+        "revenue_public_service",
+        "total_cost",
+        "rd_expense",
+        "employees",
+        "rd_staff",
+        "projects_national",
+        "projects_municipal",
+        "patents_filed",
+        "patents_granted",
+        "standards_led",
+        "standards_joined",
+        "technologies_transferred",
+        "firms_incubated",
+        "talents_recruited",
+        "members",
+        "platforms",
+    ]
+
     class State(models.TextChoices):
         DRAFT = "draft", _("草稿")
         SUBMITTED = "submitted", _("已报送")
