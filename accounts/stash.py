@@ -71,3 +71,18 @@ def discard(token: str | None) -> None:
         cache.delete(_key(token))
     except Exception as error:
         log.warning("upload stash not cleared: %s", error)
+
+
+def files_with_stash(request, token):
+    """A POST's files with the kept ones filled in for the fields the new submission left empty."""
+    if request.method != "POST":
+        return None
+    files = request.FILES.copy()
+    files.update(restore(token, request.FILES))
+    return files
+
+
+def keep_passed(request, token: str | None, errors, names) -> str | None:
+    """After a failed submission: keep each uploaded file of ``names`` whose own field has no error."""
+    good = {name: request.FILES[name] for name in names if name in request.FILES and name not in errors}
+    return keep(token, good) if good else token

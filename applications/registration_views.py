@@ -27,23 +27,10 @@ def too_many(request, group: str) -> bool:
     return _limited(request, group, client_ip(request) or "", settings.REGISTRATION_RATE_ADDRESS)
 
 
-def files_with_stash(request, token):
-    if request.method != "POST":
-        return None
-    files = request.FILES.copy()
-    files.update(stash.restore(token, request.FILES))
-    return files
-
-
-def keep_good_files(request, form, token, names) -> str | None:
-    good = {name: request.FILES[name] for name in names if name in request.FILES and name not in form.errors}
-    return stash.keep(token, good) if good else token
-
-
 @require_http_methods(["GET", "POST"])
 def register(request):
     token = request.POST.get("stash") if request.method == "POST" else None
-    form = RegistrationForm(request.POST or None, files_with_stash(request, token))
+    form = RegistrationForm(request.POST or None, stash.files_with_stash(request, token))
     status = 200
     if request.method == "POST":
         if too_many(request, "registration-address"):
@@ -69,7 +56,7 @@ def register(request):
                 )
         if form.duplicate_of is not None:
             registration.report_duplicate(form.duplicate_of, ip=client_ip(request))
-        token = keep_good_files(request, form, token, ["licence"])
+        token = stash.keep_passed(request, token, form.errors, ["licence"])
     return render(
         request,
         "join/register.html",
@@ -180,7 +167,7 @@ def edit_organisation(request):
     organisation = request.user.organisation
     token = request.POST.get("stash") if request.method == "POST" else None
     form = OrganisationChangeForm(
-        request.POST or None, files_with_stash(request, token), organisation=organisation
+        request.POST or None, stash.files_with_stash(request, token), organisation=organisation
     )
     if request.method == "POST":
         if form.is_valid():
@@ -203,7 +190,7 @@ def edit_organisation(request):
                 else:
                     messages.success(request, _("已保存。"))
                 return redirect("registration:organisation")
-        token = keep_good_files(request, form, token, ["licence"])
+        token = stash.keep_passed(request, token, form.errors, ["licence"])
     return render(
         request,
         "join/organisation_edit.html",

@@ -11,7 +11,7 @@ from accounts.decorators import page_permission
 from accounts.files import private_file_response
 from accounts.http import client_ip
 from applications.feedback import show_refusal
-from applications.registration_views import files_with_stash, keep_good_files, too_many
+from applications.registration_views import too_many
 from applications.services import ActionRefused
 from evaluation import pool
 from evaluation.models import ExpertApplication, ExpertProfile
@@ -21,7 +21,7 @@ from evaluation.pool_forms import FILE_RULES, ExpertApplicationForm, ExpertProfi
 @require_http_methods(["GET", "POST"])
 def apply(request):
     token = request.POST.get("stash") if request.method == "POST" else None
-    form = ExpertApplicationForm(request.POST or None, files_with_stash(request, token))
+    form = ExpertApplicationForm(request.POST or None, stash.files_with_stash(request, token))
     status = 200
     if request.method == "POST":
         if too_many(request, "expert-application-address"):
@@ -39,7 +39,7 @@ def apply(request):
                     "pool/applied.html",
                     {"page_title": _("入库申请已提交"), "application": application},
                 )
-        token = keep_good_files(request, form, token, list(FILE_RULES))
+        token = stash.keep_passed(request, token, form.errors, list(FILE_RULES))
     return render(
         request,
         "pool/apply.html",

@@ -108,13 +108,7 @@ def announcement_detail(request, pk):
         if errors:
             _failures(request, count=True)
         if errors or refused:
-            good = {
-                name: request.FILES[name]
-                for name in ("evidence", "sealed_letter")
-                if name in request.FILES and name not in errors
-            }
-            if good:
-                token = stash.keep(token, good)
+            token = stash.keep_passed(request, token, errors, ("evidence", "sealed_letter"))
     return render(
         request,
         "announcements/detail.html",
